@@ -1,0 +1,166 @@
+"""What every surface is: a vectorized f(x, y), its exact gradient, and its metadata.
+
+Broadcast contract: ``value(x, y)`` and ``grad(x, y)`` take arrays of any one shape (or
+scalars) and return arrays of that shape, so one call evaluates a contour grid or every run
+of a batch. Points where a function is undefined give NaN (never an exception); the engine
+flags a run that reaches one as diverged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optim_core.spec import Param
+
+GradientFn = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+
+NOISE = Param("noise", 0.0, "standard deviation of seeded Gaussian noise added to the gradient", low=0, high=100)
+
+# How far outside its plotting domain a run may wander before it counts as diverged,
+# in half-widths of the domain measured from its centre.
+BOUND_FACTOR = 100.0
+
+
+@dataclass(frozen=True)
+class Minimum:
+    x: float
+    y: float
+    value: float
+    is_global: bool = True
+
+
+@dataclass(frozen=True)
+class SurfaceInfo:
+    """Metadata of one catalog entry, independent of its parameter values."""
+
+    name: str
+    display_name: str
+    latex: str
+    params: tuple[Param, ...]
+    notes: str
+    # Hyperparameters under which each optimizer's behaviour here is instructive.
+    suggested: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+class Surface:
+    """A bound surface: a catalog entry with its parameter values set.
+
+    Subclasses define ``_value`` and ``_grad`` (pure NumPy, exact), ``domain``, ``starts``
+    and ``minima``.
+    """
+
+    info: SurfaceInfo
+    domain: tuple[tuple[float, float], tuple[float, float]]
+    starts: tuple[tuple[float, float], ...]
+    minima: tuple[Minimum, ...] = ()
+    # Levels of the contour: log-spaced when the function's range spans decades.
+    log_levels: bool = True
+
+    def __init__(self, values: dict[str, Any]):
+        self.values = dict(values)
+        self.noise = float(self.values.get("noise", 0.0))
+
+    # ----- evaluation -------------------------------------------------------------------
+    def value(self, x: Any, y: Any) -> np.ndarray:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        with np.errstate(all="ignore"):
+            return self._value(x, y)
+
+    def grad(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        with np.errstate(all="ignore"):
+            gx, gy = self._grad(x, y)
+        return np.broadcast_to(gx, x.shape), np.broadcast_to(gy, y.shape)
+
+    def _value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _grad(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def gradient_sampler(self, steps: int, seed: int) -> GradientFn:
+        """The gradient the optimizers see at update ``t``: exact, or with seeded noise.
+
+        The noise of update t is one draw shared by every run of a batch (the look-ahead
+        point of NAG included), so a run in a sweep equals the same run made alone.
+        """
+        raw = self._raw_sampler(steps, seed)
+        if self.noise == 0:
+            return raw
+        table = self.noise * np.random.default_rng([seed, 1]).standard_normal((steps, 2))
+
+        def noisy(x: np.ndarray, y: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+            gx, gy = raw(x, y, t)
+            return gx + table[t, 0], gy + table[t, 1]
+
+        return noisy
+
+    def _raw_sampler(self, steps: int, seed: int) -> GradientFn:
+        grad = self._grad
+
+        def exact(x: np.ndarray, y: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+            return grad(x, y)
+
+        return exact
+
+    # ----- metadata ---------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def min_value(self) -> float | None:
+        """The lowest known value (the global minimum), or None when unbounded or unknown."""
+        return min((m.value for m in self.minima), default=None)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The box a run must stay inside; leaving it counts as divergence."""
+        (x0, x1), (y0, y1) = self.domain
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        half = np.array([(x1 - x0) / 2, (y1 - y0) / 2]) * BOUND_FACTOR
+        return centre - half, centre + half
+
+    def nearest_minimum_distance(self, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+        """Distance of each point to the nearest listed minimum (None if none is known)."""
+        if not self.minima:
+            return None
+        points = np.array([(m.x, m.y) for m in self.minima])
+        dx = np.asarray(x)[..., None] - points[:, 0]
+        dy = np.asarray(y)[..., None] - points[:, 1]
+        return np.sqrt(dx * dx + dy * dy).min(axis=-1)
+
+    def grid(self, resolution: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x and y axes over the plotting domain and f on their grid (rows follow y)."""
+        (x0, x1), (y0, y1) = self.domain
+        xs = np.linspace(x0, x1, resolution)
+        ys = np.linspace(y0, y1, resolution)
+        gx, gy = np.meshgrid(xs, ys)
+        return xs, ys, self.value(gx, gy)
+
+
+def refine_minimum(surface: Surface, x: float, y: float, iterations: int = 30) -> Minimum:
+    """Polish an approximate minimum by Newton's method on the exact gradient.
+
+    The Hessian is taken by central differences of the analytic gradient; only the speed of
+    convergence depends on it, the fixed point is where the exact gradient vanishes.
+    """
+    point = np.array([x, y], dtype=float)
+    h = 1e-6
+    for _ in range(iterations):
+        g = np.array([float(c) for c in surface.grad(point[0], point[1])])
+        hess = np.empty((2, 2))
+        for i in range(2):
+            e = np.zeros(2)
+            e[i] = h
+            gp = np.array([float(c) for c in surface.grad(*(point + e))])
+            gm = np.array([float(c) for c in surface.grad(*(point - e))])
+            hess[:, i] = (gp - gm) / (2 * h)
+        step = np.linalg.solve(hess, g)
+        point = point - step
+        if np.max(np.abs(step)) < 1e-15:
+            break
+    return Minimum(float(point[0]), float(point[1]), float(surface.value(*point)))

@@ -1,0 +1,103 @@
+"""The sparse-feature problem of the lecture, rebuilt.
+
+One sigmoid neuron ŷ = σ(w·x + b) fitted by mean squared error to a small data set in which
+a fraction ``sparsity`` of the x values is exactly 0. The plane is (w, b): the feature behind
+w is sparse, b's input is always 1 (dense).
+
+The lecture shows only plots of this problem, not its data, so the data here are
+RECONSTRUCTED: n points drawn from a fixed seed, the non-zero x uniform on [0.5, 1.5], and
+targets produced by a true neuron (w*, b*) = (2, −1), so the minimum is exactly 0 at (2, −1).
+
+Full-batch gradients by default; ``batch=B`` gives seeded mini-batch gradients (the batch of
+update t is drawn from the run seed and t). On a batch with no non-zero x, w's gradient is
+exactly 0: the setting in which AdaGrad and Adamax are argued for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optim_core.spec import Param, SpecError
+from surfaces.base import NOISE, Minimum, Surface, SurfaceInfo
+
+DATA_SEED = 20_240_5
+TRUE_W, TRUE_B = 2.0, -1.0
+
+
+def reconstructed_data(n: int, sparsity: float) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed data set (x, target) for ``n`` points with a fraction ``sparsity`` of zero x."""
+    rng = np.random.default_rng(DATA_SEED)
+    x = rng.uniform(0.5, 1.5, n)
+    zero_count = round(sparsity * n)
+    x[rng.permutation(n)[:zero_count]] = 0.0
+    target = 1.0 / (1.0 + np.exp(-(TRUE_W * x + TRUE_B)))
+    return x, target
+
+
+class SparseDense(Surface):
+    info = SurfaceInfo(
+        "sparse_dense",
+        "Sparse and dense features (sigmoid neuron)",
+        r"L(w,b) = \frac{1}{n}\sum_{i=1}^{n}\left(\sigma(w x_i + b) - y_i\right)^2,"
+        r"\quad x_i = 0 \text{ for a fraction } s \text{ of the points}",
+        (
+            Param("sparsity", 0.8, "fraction of the x values that are exactly 0", low=0, high=0.98),
+            Param("n", 100, "number of data points", kind="int", low=10, high=1000),
+            Param("batch", 0, "mini-batch size (0: full batch)", kind="int", low=0, high=1000),
+            NOISE,
+        ),
+        "The lecture's sparse-feature problem with reconstructed data (seeded; the lecture "
+        "does not publish its data). w's input is zero for most points, so its gradient is "
+        "small (full batch) or exactly zero on most mini-batches.",
+    )
+    domain = ((-6.0, 6.0), (-6.0, 6.0))
+    starts = ((-4.0, 4.0), (-5.0, -5.0), (5.0, 4.0))
+    minima = (Minimum(TRUE_W, TRUE_B, 0.0),)
+
+    def __init__(self, values):
+        super().__init__(values)
+        n = self.values["n"]
+        if self.values["batch"] > n:
+            raise SpecError(f"surface sparse_dense: batch={self.values['batch']} is larger than n={n}")
+        self.x_data, self.target = reconstructed_data(n, self.values["sparsity"])
+        self.batch = self.values["batch"]
+
+    @staticmethod
+    def _residual(w, b, x, target):
+        pred = 1.0 / (1.0 + np.exp(-(w[..., None] * x + b[..., None])))
+        return pred - target, pred
+
+    def _value(self, x, y):
+        residual, _ = self._residual(x, y, self.x_data, self.target)
+        return np.mean(residual * residual, axis=-1)
+
+    def _grad_on(self, w, b, x, target):
+        residual, pred = self._residual(w, b, x, target)
+        common = 2.0 * residual * pred * (1.0 - pred)
+        return np.mean(common * x, axis=-1), np.mean(common, axis=-1)
+
+    def _grad(self, x, y):
+        return self._grad_on(x, y, self.x_data, self.target)
+
+    def _raw_sampler(self, steps, seed):
+        if self.batch == 0:
+            return super()._raw_sampler(steps, seed)
+        batches = self.batches(steps, seed)
+        xs, targets = self.x_data[batches], self.target[batches]
+
+        def minibatch(w, b, t):
+            return self._grad_on(w, b, xs[t], targets[t])
+
+        return minibatch
+
+    def batches(self, steps: int, seed: int) -> np.ndarray:
+        """The data indices of each update's mini-batch, shape (steps, batch), from the seed."""
+        rng = np.random.default_rng([seed, 2])
+        n = self.x_data.size
+        return np.stack([rng.choice(n, self.batch, replace=False) for _ in range(steps)])
+
+    def batch_has_signal(self, steps: int, seed: int) -> np.ndarray:
+        """For each update, whether its mini-batch holds a non-zero x (always, at full batch)."""
+        if self.batch == 0:
+            return np.full(steps, bool(np.any(self.x_data != 0)))
+        return np.any(self.x_data[self.batches(steps, seed)] != 0, axis=1)
