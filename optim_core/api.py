@@ -1,0 +1,468 @@
+"""The Python API: simulate, sweep, Result, Scenario.
+
+``simulate("rosenbrock", ["gd:lr=0.001", "adam:lr=0.05"], start=(-1.2, 1), steps=500)``
+runs every optimizer spec side by side from one start point (or from each of several) and
+returns a :class:`Result` with arrays shaped (runs, steps + 1, 2), per-run status and a tidy
+DataFrame. ``sweep`` runs one optimizer over a grid of two hyperparameters as one batch in
+summary mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optim_core import engine, schedules
+from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
+from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
+from optim_core.spec import Spec, SpecError, build_spec, parse_spec, resolved
+from surfaces import Surface, make_surface
+
+DEFAULT_TOLERANCE = 1e-6
+
+
+def parse_optimizer(text: str | Spec, convention: str = "lecture") -> Spec:
+    """Parse an optimizer spec and check its keys against the convention."""
+    spec = text if isinstance(text, Spec) else parse_spec(text, "optimizer", OPTIMIZER_PARAMS, allow_label=True)
+    info = OPTIMIZERS[spec.name]
+    check_convention(convention)
+    other = info.pytorch_only if convention == "lecture" else info.lecture_only
+    for key in other:
+        if key in spec.values:
+            wanted = "pytorch" if convention == "lecture" else "lecture"
+            raise SpecError(f"optimizer {spec.name}: {key} exists only in the {wanted} convention")
+    return spec
+
+
+def parse_schedule(text: str | Spec | None) -> Spec:
+    if text is None or text == "":
+        return Spec("constant")
+    if isinstance(text, Spec):
+        return text
+    return parse_spec(text, "schedule", schedules.PARAMS)
+
+
+def check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise SpecError(f"unknown convention {convention!r:.40}; allowed: {', '.join(CONVENTIONS)}")
+
+
+def _as_surface(surface: str | Spec | Surface) -> Surface:
+    return surface if isinstance(surface, Surface) else make_surface(surface)
+
+
+def _starts(start: Any) -> np.ndarray:
+    try:
+        points = np.asarray(start, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise SpecError(f"start must be a point (x, y) or a list of points, got {start!r:.60}") from None
+    if points.size == 0 or not np.all(np.isfinite(points)):
+        raise SpecError("start must hold finite numbers")
+    return points
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    optimizer: str
+    label: str
+    spec: str
+    start: tuple[float, float]
+    hyper: dict[str, Any]
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`simulate`: arrays per run and step, statuses, tidy table."""
+
+    surface: Surface
+    runs: list[RunInfo]
+    steps: int
+    convention: str
+    schedule: Spec
+    seed: int
+    tolerance: float
+    outcome: engine.Outcome
+
+    # ----- arrays shaped (runs, steps + 1, 2) or (runs, steps + 1) ---------------------------
+    @property
+    def recording(self) -> engine.Recording:
+        if self.outcome.recording is None:
+            raise ValueError("this result was computed in summary mode; run with record=True for paths")
+        return self.outcome.recording
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self.recording.position.transpose(2, 0, 1)
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.recording.loss.T
+
+    @property
+    def gradients(self) -> np.ndarray:
+        """(runs, steps, 2): the gradient each update used."""
+        return self.recording.grad.transpose(2, 0, 1)
+
+    @property
+    def lr(self) -> np.ndarray:
+        """(runs, steps): η_t of each update."""
+        return self.recording.lr.T
+
+    @property
+    def effective_lr(self) -> np.ndarray:
+        """(runs, steps, 2): the factor on today's gradient, per coordinate."""
+        return self.recording.effective_lr.transpose(2, 0, 1)
+
+    @property
+    def step_ratio(self) -> np.ndarray:
+        """(runs, steps, 2): realised |θ_{t+1} − θ_t| / |g_t| per coordinate."""
+        rec = self.recording
+        with np.errstate(all="ignore"):
+            ratio = np.abs(np.diff(rec.position, axis=0)) / np.abs(rec.grad)
+        return ratio.transpose(2, 0, 1)
+
+    def state(self, run: int) -> dict[str, np.ndarray]:
+        """The named optimizer state of one run, each (steps + 1, 2)."""
+        rec, kind = self.recording, self.runs[run].optimizer
+        m, v, z, w = (a[:, :, run] for a in (rec.first_moment, rec.second_moment, rec.max_norm, rec.delta_average))
+        velocity = "u" if self.convention == "lecture" else "b"
+        return {
+            "gd": {},
+            "momentum": {velocity: m},
+            "nag": {velocity: m},
+            "adagrad": {"v": v},
+            "rmsprop": {"v": v},
+            "adadelta": {"v": v, "u": w},
+            "adam": {"m": m, "v": v},
+            "adamax": {"m": m, "u": z},
+            "nadam": {"m": m, "v": v},
+        }[kind]
+
+    # ----- per run ---------------------------------------------------------------------------
+    @property
+    def valid_rows(self) -> np.ndarray:
+        """How many rows (steps + 1 at most) each run has before it diverged."""
+        diverged = self.outcome.diverged_at
+        return np.where(diverged >= 0, diverged, self.steps + 1)
+
+    def status(self, run: int) -> str:
+        k = int(self.outcome.diverged_at[run])
+        if k >= 0:
+            return f"diverged at step {k}"
+        if self.outcome.steps_to_tolerance[run] >= 0:
+            return "converged"
+        return "ok"
+
+    def summary(self) -> pd.DataFrame:
+        out = self.outcome
+        rows = []
+        for i, info in enumerate(self.runs):
+            reached = int(out.steps_to_tolerance[i])
+            diverged = int(out.diverged_at[i])
+            rows.append(
+                {
+                    "run": i,
+                    "optimizer": info.optimizer,
+                    "label": info.label,
+                    "final_x": float(out.final_position[0, i]),
+                    "final_y": float(out.final_position[1, i]),
+                    "final_loss": float(out.final_loss[i]),
+                    "best_loss": float(out.best_loss[i]),
+                    "steps_to_tolerance": reached if reached >= 0 else None,
+                    "diverged_at": diverged if diverged >= 0 else None,
+                    "status": self.status(i),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy table of interface.md: one row per run and step; diverged runs end early."""
+        frames = []
+        minimum = self.surface.min_value
+        threshold = -np.inf if minimum is None else minimum + self.tolerance
+        pos, loss, grad = self.positions, self.loss, self.gradients
+        lr, eff = self.lr, self.effective_lr
+        for i, info in enumerate(self.runs):
+            n = int(self.valid_rows[i])
+            steps = np.arange(n)
+            gradient = np.full((n, 2), np.nan)
+            gradient[: min(n, self.steps)] = grad[i, : min(n, self.steps)]
+            rate = np.concatenate([[np.nan], lr[i, : n - 1]])
+            effective = np.concatenate([np.full((1, 2), np.nan), eff[i, : n - 1]])
+            with np.errstate(invalid="ignore"):
+                status = np.where(loss[i, :n] <= threshold, "converged", "ok").astype(object)
+            if self.outcome.diverged_at[i] >= 0:
+                status[-1] = "diverged"
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "run": i,
+                        "optimizer": info.optimizer,
+                        "label": info.label,
+                        "step": steps,
+                        "x": pos[i, :n, 0],
+                        "y": pos[i, :n, 1],
+                        "loss": loss[i, :n],
+                        "grad_x": gradient[:, 0],
+                        "grad_y": gradient[:, 1],
+                        "lr": rate,
+                        "eff_lr_x": effective[:, 0],
+                        "eff_lr_y": effective[:, 1],
+                        "status": status,
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+
+def _label(spec: Spec, taken: set[str]) -> str:
+    label = spec.label or spec.name
+    base, n = label, 2
+    while label in taken:
+        label = f"{base} ({n})"
+        n += 1
+    taken.add(label)
+    return label
+
+
+def simulate(
+    surface: str | Spec | Surface,
+    optimizers: Sequence[str | Spec],
+    start: Any = None,
+    steps: int = 500,
+    schedule: str | Spec | None = None,
+    convention: str = "lecture",
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    record: bool = True,
+) -> Result:
+    """Run every optimizer spec side by side from each start point (default: the surface's first)."""
+    surf = _as_surface(surface)
+    check_convention(convention)
+    if isinstance(optimizers, (str, Spec)):
+        optimizers = [optimizers]
+    specs = [parse_optimizer(text, convention) for text in optimizers]
+    if not specs:
+        raise SpecError("give at least one optimizer")
+    sched = parse_schedule(schedule)
+    points = _starts(surf.starts[0] if start is None else start)
+    sched_values = resolved(sched, schedules.PARAMS[sched.name])
+    schedules.check_schedule(sched.name, sched_values, steps)
+    runs: list[RunInfo] = []
+    taken: set[str] = set()
+    for spec in specs:
+        hyper = resolved(spec, OPTIMIZER_PARAMS[spec.name])
+        label = _label(spec, taken)
+        for point in points:
+            runs.append(RunInfo(spec.name, label, str(spec), (float(point[0]), float(point[1])), hyper))
+    keys = {key for run in runs for key in run.hyper}
+    hyper_arrays = {key: np.array([float(run.hyper.get(key, np.nan)) for run in runs]) for key in keys}
+    batch = engine.Batch(
+        kinds=[run.optimizer for run in runs],
+        hyper=hyper_arrays,
+        starts=np.array([run.start for run in runs], dtype=float).T,
+        steps=int(steps),
+        schedule=sched.name,
+        schedule_values=sched_values,
+        convention=convention,
+        seed=int(seed),
+        tolerance=float(tolerance),
+    )
+    outcome = engine.run(surf, batch, record=record)
+    return Result(surf, runs, int(steps), convention, sched, int(seed), float(tolerance), outcome)
+
+
+@dataclass
+class SweepResult:
+    """A grid of runs of one optimizer: arrays shaped (len(y_values), len(x_values))."""
+
+    x_key: str
+    x_values: np.ndarray
+    y_key: str
+    y_values: np.ndarray
+    final_loss: np.ndarray
+    best_loss: np.ndarray
+    steps_to_tolerance: np.ndarray
+    diverged_at: np.ndarray
+    final_position: np.ndarray  # (2, ny, nx)
+
+
+def sweep(
+    surface: str | Spec | Surface,
+    optimizer: str | Spec,
+    x_key: str,
+    x_values: Sequence[float],
+    y_key: str,
+    y_values: Sequence[float],
+    start: Any = None,
+    steps: int = 500,
+    schedule: str | Spec | None = None,
+    convention: str = "lecture",
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> SweepResult:
+    """One optimizer over a grid of two hyperparameters, as one batch in summary mode."""
+    surf = _as_surface(surface)
+    spec = parse_optimizer(optimizer, convention)
+    params = {p.name: p for p in OPTIMIZER_PARAMS[spec.name]}
+    for key in (x_key, y_key):
+        if key not in params or params[key].kind not in ("float", "int"):
+            numeric = [p for p, d in params.items() if d.kind in ("float", "int")]
+            raise SpecError(f"optimizer {spec.name}: cannot sweep {key!r}; allowed: {', '.join(numeric)}")
+    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    for key, values in ((x_key, xs), (y_key, ys)):
+        for value in (values.min(), values.max()):
+            params[key].check_range(float(value), f"optimizer {spec.name}")
+    sched = parse_schedule(schedule)
+    sched_values = resolved(sched, schedules.PARAMS[sched.name])
+    schedules.check_schedule(sched.name, sched_values, steps)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    runs = grid_x.size
+    hyper = {key: np.full(runs, float(value)) for key, value in resolved(spec, OPTIMIZER_PARAMS[spec.name]).items()}
+    hyper[x_key] = grid_x.ravel().copy()
+    hyper[y_key] = grid_y.ravel().copy()
+    point = _starts(surf.starts[0] if start is None else start)[0]
+    batch = engine.Batch(
+        kinds=[spec.name] * runs,
+        hyper=hyper,
+        starts=np.repeat(point[:, None], runs, axis=1),
+        steps=int(steps),
+        schedule=sched.name,
+        schedule_values=sched_values,
+        convention=convention,
+        seed=int(seed),
+        tolerance=float(tolerance),
+    )
+    out = engine.run(surf, batch, record=False)
+    shape = grid_x.shape
+    return SweepResult(
+        x_key,
+        xs,
+        y_key,
+        ys,
+        out.final_loss.reshape(shape),
+        out.best_loss.reshape(shape),
+        out.steps_to_tolerance.reshape(shape),
+        out.diverged_at.reshape(shape),
+        out.final_position.reshape((2, *shape)),
+    )
+
+
+@dataclass
+class Scenario:
+    """All the inputs of a run; exports to JSON and imports back to the identical run."""
+
+    surface: str = "rosenbrock"
+    optimizers: list[str] = field(default_factory=lambda: ["gd", "adam"])
+    start: tuple[float, float] | None = None
+    steps: int = 500
+    schedule: str = "constant"
+    convention: str = "lecture"
+    seed: int = 0
+    tolerance: float = DEFAULT_TOLERANCE
+
+    def validate(self) -> Scenario:
+        """Check every field (raises SpecError naming the first bad one); returns self."""
+        surf = make_surface(self.surface)
+        check_convention(self.convention)
+        for text in self.optimizers:
+            parse_optimizer(text, self.convention)
+        sched = parse_schedule(self.schedule)
+        schedules.check_schedule(sched.name, resolved(sched, schedules.PARAMS[sched.name]), self.steps)
+        if self.start is not None:
+            _starts(self.start)
+        engine.check_request(max(1, len(self.optimizers)), self.steps, True)
+        if not self.optimizers:
+            raise SpecError("a scenario needs at least one optimizer")
+        del surf
+        return self
+
+    def run(self, record: bool = True) -> Result:
+        return simulate(
+            self.surface,
+            self.optimizers,
+            self.start,
+            self.steps,
+            self.schedule,
+            self.convention,
+            self.seed,
+            self.tolerance,
+            record=record,
+        )
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["start"] = None if self.start is None else [float(c) for c in self.start]
+        return json.dumps({"format": "optim-viz-scenario", "version": 1, **data}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Scenario:
+        """Read and validate a scenario; a bad file raises SpecError with one clear message."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise SpecError(f"the scenario is not valid JSON ({error})") from None
+        if not isinstance(data, dict) or data.get("format") != "optim-viz-scenario":
+            raise SpecError('the file is not a scenario: expected a JSON object with "format": "optim-viz-scenario"')
+        if data.get("version") != 1:
+            raise SpecError(f"unsupported scenario version {data.get('version')!r:.20}; allowed: 1")
+        allowed = set(cls.__dataclass_fields__)
+        unknown = set(data) - allowed - {"format", "version"}
+        if unknown:
+            raise SpecError(
+                f"unknown scenario field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+            )
+        fields: dict[str, Any] = {}
+        try:
+            for key in ("surface", "schedule", "convention"):
+                if key in data:
+                    if not isinstance(data[key], str):
+                        raise TypeError(key)
+                    fields[key] = data[key]
+            if "optimizers" in data:
+                if not isinstance(data["optimizers"], list) or not all(isinstance(o, str) for o in data["optimizers"]):
+                    raise TypeError("optimizers")
+                if len(data["optimizers"]) > 12:
+                    raise SpecError("a scenario holds at most 12 optimizers")
+                fields["optimizers"] = list(data["optimizers"])
+            if data.get("start") is not None:
+                start = data["start"]
+                if not (isinstance(start, list) and len(start) == 2 and all(_is_number(c) for c in start)):
+                    raise TypeError("start")
+                fields["start"] = (float(start[0]), float(start[1]))
+            for key in ("steps", "seed"):
+                if key in data:
+                    if not isinstance(data[key], int) or isinstance(data[key], bool):
+                        raise TypeError(key)
+                    fields[key] = data[key]
+            if "tolerance" in data:
+                if not _is_number(data["tolerance"]) or not 0 < data["tolerance"] < 1e6:
+                    raise TypeError("tolerance")
+                fields["tolerance"] = float(data["tolerance"])
+        except TypeError as error:
+            raise SpecError(f"scenario field {error.args[0]!r} has the wrong type or value") from None
+        if not 0 <= fields.get("seed", 0) < 2**32:
+            raise SpecError("scenario field 'seed' must be in [0, 2**32)")
+        return cls(**fields).validate()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+__all__ = [
+    "Result",
+    "RunInfo",
+    "Scenario",
+    "SweepResult",
+    "build_spec",
+    "parse_optimizer",
+    "parse_schedule",
+    "simulate",
+    "sweep",
+]

@@ -1,0 +1,308 @@
+r"""The nine update rules of optimizers.md, in both conventions.
+
+Each rule is stated twice here, on purpose in one place: as LaTeX (``OptimizerInfo.rules``,
+shown by the app's Reference page and kept in this module's docs) and as the coefficients of
+one generic batched update that the engine runs for every run at once:
+
+.. math::
+
+    p_t &= \theta_t - \ell\,m_t                      && \text{(look-ahead: NAG, lecture)} \\
+    g_t &= \nabla L(p_t) \\
+    m_{t+1} &= a_m m_t + b_m g_t \\
+    v_{t+1} &= a_v v_t + b_v g_t^2 \\
+    z_{t+1} &= \max(a_z z_t,\ |g_t| + e_z)           && \text{(Adamax's } u\text{)} \\
+    D_t &= \max\!\left(\sqrt{c_v v_{t+1} + e_i} + e_o,\ s_z z_{t+1}\right)
+            / \sqrt{w_t + e_w}                          && (w\text{: AdaDelta's } u) \\
+    S_t &= (c_m m_{t+1} + c_g g_t) / D_t \\
+    \theta_{t+1} &= \theta_t - \lambda_t S_t \\
+    w_{t+1} &= a_w w_t + b_w S_t^2
+
+With neutral coefficients (``a_m = 0, b_m = 1`` makes m = g; ``e_i = 1`` and no v makes
+D = 1, ...) every rule of the table is one setting of these, and the neutral operations are
+exact in floating point, so a run gives the same numbers alone or in a mixed batch.
+:func:`coefficients` gives each rule's setting; the tests check every rule against an
+independent scalar transcription of optimizers.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optim_core.spec import Param
+
+CONVENTIONS = ("lecture", "pytorch")
+
+LR_RANGE = {"low": 0.0, "high": 1000.0, "low_open": True, "log": True}
+
+
+def _lr(default: float) -> Param:
+    return Param("lr", default, "learning rate η (base rate of the schedule)", **LR_RANGE)
+
+
+def _beta(default: float, doc: str) -> Param:
+    return Param("beta", default, doc, low=0.0, high=1.0)
+
+
+def _eps(default: float) -> Param:
+    return Param("eps", default, "ε, keeps the denominator away from 0", low=0.0, high=1.0, log=True)
+
+
+BETA1 = Param("beta1", 0.9, "β1, decay of the first moment m", low=0.0, high=1.0)
+BETA2 = Param("beta2", 0.999, "β2, decay of the second moment", low=0.0, high=1.0)
+BIAS_CORRECTION = Param("bias_correction", True, "divide m and v by (1 − β^k) (lecture convention only)", kind="bool")
+MOMENTUM_DECAY = Param(
+    "momentum_decay", 0.004, "ψ of torch's NAdam momentum schedule (pytorch convention only)", low=0.0, high=1.0
+)
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    name: str
+    display_name: str
+    params: tuple[Param, ...]
+    rules: dict[str, str]  # convention -> LaTeX of the update
+    effective_lr: dict[str, str]  # convention -> LaTeX of the factor on today's gradient
+    # Keys valid in one convention only.
+    lecture_only: tuple[str, ...] = ()
+    pytorch_only: tuple[str, ...] = ()
+    has_velocity: bool = False
+    # How the pytorch convention differs from the lecture one, in words ("" when they agree).
+    difference: str = ""
+
+
+def _same(text: str) -> dict[str, str]:
+    return {"lecture": text, "pytorch": text}
+
+
+OPTIMIZERS: dict[str, OptimizerInfo] = {
+    info.name: info
+    for info in (
+        OptimizerInfo(
+            "gd",
+            "Gradient descent",
+            (_lr(0.001),),
+            _same(r"\theta_{t+1} = \theta_t - \eta_t g_t"),
+            _same(r"\eta_t"),
+        ),
+        OptimizerInfo(
+            "momentum",
+            "Momentum",
+            (_lr(0.001), _beta(0.9, "β, decay of the velocity")),
+            {
+                "lecture": r"u_{t+1} = \beta u_t + \eta_t g_t;\quad \theta_{t+1} = \theta_t - u_{t+1}",
+                "pytorch": r"b_{t+1} = \beta b_t + g_t;\quad \theta_{t+1} = \theta_t - \eta_t b_{t+1}",
+            },
+            _same(r"\eta_t"),
+            has_velocity=True,
+            difference="torch's buffer b holds the sum of gradients and is scaled by today's η_t; the lecture's u "
+            "already holds η·g. Equal while η is constant (u = η b), different under a schedule.",
+        ),
+        OptimizerInfo(
+            "nag",
+            "Nesterov (NAG)",
+            (_lr(0.001), _beta(0.9, "β, decay of the velocity")),
+            {
+                "lecture": r"g_t = \nabla L(\theta_t - \beta u_t);\quad u_{t+1} = \beta u_t + \eta_t g_t;"
+                r"\quad \theta_{t+1} = \theta_t - u_{t+1}",
+                "pytorch": r"b_{t+1} = \beta b_t + g_t;\quad \theta_{t+1} = \theta_t - \eta_t (g_t + \beta b_{t+1})",
+            },
+            _same(r"\eta_t"),
+            has_velocity=True,
+            difference="The lecture evaluates the gradient at the look-ahead point θ − βu; torch evaluates it at θ "
+            "and steps along g + βb, so torch's iterate is the lecture's look-ahead point.",
+        ),
+        OptimizerInfo(
+            "adagrad",
+            "AdaGrad",
+            (_lr(0.5), _eps(1e-8)),
+            {
+                "lecture": r"v_{t+1} = v_t + g_t^2;\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{\sqrt{v_{t+1} + \epsilon}}\, g_t",
+                "pytorch": r"v_{t+1} = v_t + g_t^2;\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{\sqrt{v_{t+1}} + \epsilon}\, g_t",
+            },
+            {
+                "lecture": r"\eta_t / \sqrt{v_{t+1} + \epsilon}",
+                "pytorch": r"\eta_t / (\sqrt{v_{t+1}} + \epsilon)",
+            },
+            difference="ε inside the square root (lecture) or added after it (torch).",
+        ),
+        OptimizerInfo(
+            "rmsprop",
+            "RMSprop",
+            (_lr(0.01), _beta(0.9, "β, decay of the average of g²"), _eps(1e-8)),
+            {
+                "lecture": r"v_{t+1} = \beta v_t + (1-\beta) g_t^2;\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{\sqrt{v_{t+1} + \epsilon}}\, g_t",
+                "pytorch": r"v_{t+1} = \beta v_t + (1-\beta) g_t^2;\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{\sqrt{v_{t+1}} + \epsilon}\, g_t",
+            },
+            {
+                "lecture": r"\eta_t / \sqrt{v_{t+1} + \epsilon}",
+                "pytorch": r"\eta_t / (\sqrt{v_{t+1}} + \epsilon)",
+            },
+            difference="ε inside the square root (lecture) or added after it (torch); β is torch's alpha.",
+        ),
+        OptimizerInfo(
+            "adadelta",
+            "AdaDelta",
+            (_lr(1.0), _beta(0.9, "β (torch's rho), decay of both averages"), _eps(1e-6)),
+            _same(
+                r"v_{t+1} = \beta v_t + (1-\beta) g_t^2;\quad \Delta_t = -\frac{\sqrt{u_t + \epsilon}}{\sqrt{v_{t+1} + \epsilon}}\, g_t;"
+                r"\quad u_{t+1} = \beta u_t + (1-\beta)\Delta_t^2;\quad \theta_{t+1} = \theta_t + \eta_t \Delta_t"
+            ),
+            _same(r"\eta_t \sqrt{u_t + \epsilon} / \sqrt{v_{t+1} + \epsilon}"),
+        ),
+        OptimizerInfo(
+            "adam",
+            "Adam",
+            (_lr(0.01), BETA1, BETA2, _eps(1e-8), BIAS_CORRECTION),
+            _same(
+                r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t;\quad v_{t+1} = \beta_2 v_t + (1-\beta_2) g_t^2;"
+                r"\quad \hat m = \frac{m_{t+1}}{1-\beta_1^k};\quad \hat v = \frac{v_{t+1}}{1-\beta_2^k};"
+                r"\quad \theta_{t+1} = \theta_t - \eta_t \frac{\hat m}{\sqrt{\hat v} + \epsilon}"
+            ),
+            _same(r"\eta_t / (\sqrt{\hat v} + \epsilon)"),
+            lecture_only=("bias_correction",),
+            difference="Same rule; only the lecture convention can switch bias correction off.",
+        ),
+        OptimizerInfo(
+            "adamax",
+            "Adamax",
+            (_lr(0.01), BETA1, BETA2, _eps(1e-8)),
+            _same(
+                r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t;\quad u_{t+1} = \max(\beta_2 u_t,\ |g_t| + \epsilon);"
+                r"\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{1-\beta_1^k}\,\frac{m_{t+1}}{u_{t+1}}"
+            ),
+            _same(r"\eta_t / \left((1-\beta_1^k)\, u_{t+1}\right)"),
+        ),
+        OptimizerInfo(
+            "nadam",
+            "NAdam",
+            (_lr(0.01), BETA1, BETA2, _eps(1e-8), MOMENTUM_DECAY),
+            {
+                "lecture": r"m, v \text{ as Adam};\quad \hat v = \frac{v_{t+1}}{1-\beta_2^k};"
+                r"\quad \bar m = \frac{\beta_1 m_{t+1}}{1-\beta_1^{k+1}} + \frac{(1-\beta_1) g_t}{1-\beta_1^k};"
+                r"\quad \theta_{t+1} = \theta_t - \eta_t \frac{\bar m}{\sqrt{\hat v} + \epsilon}",
+                "pytorch": r"\mu_k = \beta_1\left(1 - \tfrac12 0.96^{k\psi}\right);\ \Pi_k = \Pi_{k-1}\mu_k;"
+                r"\quad \theta_{t+1} = \theta_t - \eta_t\frac{1-\mu_k}{1-\Pi_k}\frac{g_t}{\sqrt{\hat v}+\epsilon}"
+                r" - \eta_t\frac{\mu_{k+1}}{1-\Pi_k\mu_{k+1}}\frac{m_{t+1}}{\sqrt{\hat v}+\epsilon}",
+            },
+            _same(r"\eta_t / (\sqrt{\hat v} + \epsilon)"),
+            pytorch_only=("momentum_decay",),
+            difference="The lecture uses Dozat's rule with a constant β1; torch schedules the momentum "
+            "(μ_k grows from about β1/2 towards β1, with ψ = momentum_decay).",
+        ),
+    )
+}
+PARAMS = {name: info.params for name, info in OPTIMIZERS.items()}
+
+# The generic coefficients and their neutral values (see the module docstring).
+NEUTRAL = {
+    "lookahead": 0.0,
+    "a_m": 0.0,
+    "b_m": 1.0,
+    "a_v": 0.0,
+    "b_v": 0.0,
+    "c_v": 0.0,
+    "e_i": 1.0,
+    "e_o": 0.0,
+    "a_z": 0.0,
+    "e_z": 0.0,
+    "s_z": 0.0,
+    "e_w": 1.0,
+    "a_w": 0.0,
+    "b_w": 0.0,
+    "c_m": 1.0,
+    "c_g": 0.0,
+    "step": None,  # λ_t: η_t unless the rule puts η_t into m
+    "eff": None,  # η_t × (the factor of the effective learning rate beyond 1/D)
+}
+# Coefficients that may change with the update index (bias corrections, η_t inside m).
+TIME_VARYING = ("b_m", "c_v", "c_m", "c_g", "step", "eff")
+
+
+def coefficients(
+    name: str, convention: str, hp: dict[str, np.ndarray], k: np.ndarray, eta: np.ndarray
+) -> dict[str, np.ndarray | float]:
+    """The generic coefficients of rule ``name`` for runs with hyperparameters ``hp``.
+
+    ``hp`` maps keys to arrays shaped (runs,); ``k`` is the 1-based update count shaped
+    (steps, 1); ``eta`` is η_t shaped (steps, runs). Time-varying results are (steps, runs),
+    the others (runs,) or scalars; keys left out take their NEUTRAL value.
+    """
+    lecture = convention == "lecture"
+    if name == "gd":
+        return {"step": eta, "eff": eta}
+    if name in ("momentum", "nag"):
+        beta = hp["beta"]
+        out: dict = {"a_m": beta}
+        if lecture:
+            # u already holds η_t g, so θ moves by u itself.
+            out.update(b_m=eta, step=1.0, eff=eta)
+            if name == "nag":
+                out["lookahead"] = beta
+        else:
+            out.update(step=eta, eff=eta)
+            if name == "nag":
+                out.update(c_m=beta, c_g=1.0)
+        return out
+    if name in ("adagrad", "rmsprop"):
+        eps = hp["eps"]
+        out = {"c_v": 1.0, "e_i": eps if lecture else 0.0, "e_o": 0.0 if lecture else eps, "step": eta, "eff": eta}
+        if name == "adagrad":
+            out.update(a_v=1.0, b_v=1.0)
+        else:
+            out.update(a_v=hp["beta"], b_v=1.0 - hp["beta"])
+        return out
+    if name == "adadelta":
+        beta, eps = hp["beta"], hp["eps"]
+        return {
+            "a_v": beta, "b_v": 1.0 - beta, "c_v": 1.0, "e_i": eps, "e_o": 0.0,
+            "e_w": eps, "a_w": beta, "b_w": 1.0 - beta, "step": eta, "eff": eta,
+        }  # fmt: skip
+    beta1, beta2, eps = hp["beta1"], hp["beta2"], hp["eps"]
+    moments = {"a_m": beta1, "b_m": 1.0 - beta1, "a_v": beta2, "b_v": 1.0 - beta2, "e_i": 0.0, "e_o": eps}
+    if name == "adam":
+        if lecture and not np.all(hp["bias_correction"]):
+            corrected = hp["bias_correction"].astype(bool)
+            c_m = np.where(corrected, 1.0 / (1.0 - beta1**k), 1.0)
+            c_v = np.where(corrected, 1.0 / (1.0 - beta2**k), 1.0)
+        else:
+            c_m, c_v = 1.0 / (1.0 - beta1**k), 1.0 / (1.0 - beta2**k)
+        return {**moments, "c_v": c_v, "c_m": c_m, "step": eta, "eff": eta}
+    if name == "adamax":
+        correction = 1.0 / (1.0 - beta1**k)
+        return {
+            "a_m": beta1, "b_m": 1.0 - beta1, "a_z": beta2, "e_z": eps, "s_z": 1.0,
+            "e_i": 0.0, "c_m": correction, "step": eta, "eff": eta * correction,
+        }  # fmt: skip
+    if name == "nadam":
+        c_v = 1.0 / (1.0 - beta2**k)
+        if lecture:
+            c_m = beta1 / (1.0 - beta1 ** (k + 1))
+            c_g = (1.0 - beta1) / (1.0 - beta1**k)
+        else:
+            c_m, c_g = _torch_nadam_factors(beta1, hp["momentum_decay"], k)
+        return {**moments, "c_v": c_v, "c_m": c_m, "c_g": c_g, "step": eta, "eff": eta}
+    raise KeyError(name)
+
+
+def _torch_nadam_factors(beta1: np.ndarray, psi: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """torch.optim.NAdam's factors on m and g: μ_{k+1}/(1 − Π_k μ_{k+1}) and (1 − μ_k)/(1 − Π_k)."""
+    steps = int(k.max())
+    counts = np.arange(1, steps + 2, dtype=float)[:, None]
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (counts * psi))  # μ_1 … μ_{steps+1}, shape (steps+1, runs)
+    product = np.cumprod(mu[:-1], axis=0)  # Π_1 … Π_steps
+    rows = k[:, 0].astype(int) - 1
+    mu_k, mu_next, prod_k = mu[rows], mu[rows + 1], product[rows]
+    return mu_next / (1.0 - prod_k * mu_next), (1.0 - mu_k) / (1.0 - prod_k)
+
+
+# Notes of optimizers.md that matter to a student; the app shows them where it shows the rules.
+NOTES = (
+    "Lecture momentum equals torch momentum while η is constant (u = η b); with a schedule they "
+    "differ, because torch rescales the whole velocity by today's rate.",
+    "The seed text writes Adamax's second moment as an L2-style average of ‖g‖∞²; the rule here is "
+    "Kingma & Ba's Algorithm 2 (the max of β2-decayed history and |g|), with torch's ε inside the max.",
+    "torch's NAdam starts with an effective momentum near β1/2 (μ₁ ≈ 0.45 for β1 = 0.9).",
+    "RMSprop has no bias correction: its first update moves each coordinate by about η/√(1−β).",
+)
