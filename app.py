@@ -1,0 +1,12 @@
+"""Entry point: declares the pages and routes to them (the page scripts live in pages/)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Optimizer playground", page_icon=":material/ssid_chart:", layout="wide")
+
+PAGES = [
+    st.Page("pages/playground.py", title="Playground", icon=":material/landscape:", default=True),
+    st.Page("pages/reference.py", title="Reference", icon=":material/menu_book:", url_path="reference"),
+]
+
+st.navigation(PAGES).run()

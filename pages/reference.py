@@ -1,0 +1,58 @@
+"""Reference: every update rule and schedule, in both conventions, from the core's own formulas."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from optim_core.optimizers import CONVENTIONS, NOTES, OPTIMIZERS
+from optim_core.schedules import PARAMS, SCHEDULES, preview
+from optim_core.spec import Spec, resolved
+from ui.figures import schedule_figure
+
+st.title("Reference")
+st.markdown(
+    "Every rule below is rendered from the same definitions the optimizer core uses. "
+    "**lecture** follows the lecture documents and the original papers; **pytorch** reproduces "
+    "`torch.optim` and `torch.optim.lr_scheduler` stepped once per update. "
+    "Notation: $g_t = \\nabla L(\\theta_t)$, $k = t + 1$, all state starts at 0."
+)
+
+st.header("Update rules")
+for info in OPTIMIZERS.values():
+    st.subheader(info.display_name)
+    columns = st.columns(len(CONVENTIONS))
+    for column, convention in zip(columns, CONVENTIONS, strict=True):
+        with column:
+            st.markdown(f"**{convention}**")
+            st.latex(info.rules[convention])
+            st.caption("Effective learning rate (the factor on today's gradient):")
+            st.latex(info.effective_lr[convention])
+    keys = ", ".join(f"`{p.name}` = {p.default}" for p in info.params)
+    st.caption(f"Spec keys and defaults: {keys}")
+
+st.header("Where the conventions differ")
+differences = [
+    {"optimizer": info.display_name, "how pytorch differs from lecture": info.difference or "same rule"}
+    for info in OPTIMIZERS.values()
+]
+st.dataframe(pd.DataFrame(differences), hide_index=True)
+for note in NOTES:
+    st.markdown(f"- {note}")
+
+st.header("Learning-rate schedules")
+steps = st.slider("Updates shown", 50, 2000, 500, step=50, key="ref_steps")
+curves = {
+    info.display_name: preview(name, resolved(Spec(name), PARAMS[name]), 0.1, steps)
+    for name, info in SCHEDULES.items()
+    if name != "plateau"
+}
+st.plotly_chart(schedule_figure(curves), key="ref_schedules")
+st.caption(
+    "Every schedule with its default parameters and base rate η = 0.1. Reduce-on-plateau has no "
+    "curve of its own: it lowers η when a run's loss stalls, so it is drawn per run in the Playground."
+)
+for schedule in SCHEDULES.values():
+    st.subheader(schedule.display_name)
+    st.latex(schedule.latex)
+    st.caption(f"torch: {schedule.torch}")

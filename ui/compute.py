@@ -1,0 +1,20 @@
+"""Cached calls into the core, keyed by plain values (the boundary where caching belongs)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optim_core.api import Result, Scenario
+from surfaces import make_surface
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_scenario(scenario_json: str) -> Result:
+    """Run a validated scenario (given as its JSON, a plain hashable value)."""
+    return Scenario.from_json(scenario_json).run()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def surface_grid(surface_spec: str, resolution: int = 120):
+    """The contour grid of a surface: it does not change when only optimizers change."""
+    return make_surface(surface_spec).grid(resolution)

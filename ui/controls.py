@@ -1,0 +1,48 @@
+"""Widgets that turn declared parameters (optim_core.spec.Param) into Streamlit controls."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from optim_core.spec import Param
+
+
+def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
+    """Round log-spaced values from ``low`` to ``high`` (both > 0), a few per decade."""
+    first, last = math.floor(math.log10(low) * per_decade), math.ceil(math.log10(high) * per_decade)
+    return sorted({float(f"{10 ** (k / per_decade):.2g}") for k in range(first, last + 1)})
+
+
+def snap(options: list[float], value: float) -> float:
+    """The option nearest to ``value`` on a log scale."""
+    return min(options, key=lambda o: abs(math.log10(o) - math.log10(value)) if value > 0 else o)
+
+
+def param_control(param: Param, key: str, default, label: str | None = None, container=st):
+    """One control for ``param``; its current value comes from st.session_state[key]."""
+    label = label or param.name
+    if key not in st.session_state:
+        st.session_state[key] = default
+    if param.kind == "bool":
+        return container.checkbox(label, key=key, help=param.doc)
+    if param.kind == "choice":
+        return container.selectbox(label, param.choices, key=key, help=param.doc)
+    if param.kind == "text":
+        return container.text_input(label, key=key, help=param.doc, max_chars=param.max_length)
+    if param.log:
+        low = param.low if param.low and param.low > 0 else 1e-8
+        options = log_options(low if param.name != "lr" else 1e-5, param.high if param.name != "lr" else 10.0)
+        if param.name == "eps":
+            options = log_options(1e-10, 1e-1)
+        st.session_state[key] = snap(options, float(st.session_state[key] or options[0]))
+        return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+    if param.kind == "int":
+        high = int(min(param.high if param.high is not None else 1000, 1000))
+        return container.slider(label, int(param.low or 0), high, key=key, help=param.doc)
+    low = float(param.low if param.low is not None else -10)
+    high = float(param.high if param.high is not None else 10)
+    # A power of ten, so that round defaults (a = 1, kappa = 25) lie on the slider's grid.
+    step = 10.0 ** math.floor(math.log10((high - low) / 100))
+    return container.slider(label, low, high, key=key, step=step, help=param.doc)
