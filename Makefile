@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint format bench golden clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt requirements.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+test: $(DEV_STAMP) $(CHROMIUM)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.sweep
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -1,0 +1,90 @@
+"""Helpers for the browser tests: read what Plotly drew, wait for it to change."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS_DIR.mkdir(exist_ok=True)
+
+# A digest of a Plotly chart's data, read from the graph div Plotly attaches it to. Arrays
+# may arrive as plain arrays, typed arrays or Plotly's base64 form ({dtype, bdata}).
+DIGEST_JS = """el => {
+  const summary = v => {
+    if (v == null) return null;
+    if (v.bdata !== undefined) return [v.dtype, v.bdata.length, v.bdata.slice(-48)];
+    if (typeof v === 'object' && typeof v.length === 'number') {
+      const a = Array.from(v);
+      return [a.length, JSON.stringify(a.slice(-4))];
+    }
+    return String(v);
+  };
+  return JSON.stringify((el.data || []).map(t => [t.type, t.name, summary(t.x), summary(t.y), summary(t.z)]));
+}"""
+
+
+def wait_for_app(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the script has finished running and at least one chart has been drawn."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def wait_idle(page: Page, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout,
+    )
+
+
+def chart_digest(page: Page, index: int = 0) -> str:
+    return page.locator(".js-plotly-plot").nth(index).evaluate(DIGEST_JS)
+
+
+def wait_for_change(page: Page, before: str, index: int = 0, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            now = chart_digest(page, index)
+        except Exception:  # the chart is being replaced
+            now = before
+        if now != before:
+            return now
+        time.sleep(0.2)
+    raise AssertionError("the chart did not re-render with different data")
+
+
+def assert_no_exception(page: Page) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def slider(page: Page, label: str):
+    """The focusable range input of the slider whose label is ``label``."""
+    box = page.locator('[data-testid="stSlider"]').filter(has_text=label).first
+    return box.locator('input[type="range"]').first
+
+
+def nudge_slider(page: Page, label: str, key: str = "ArrowRight", presses: int = 3, tries: int = 10) -> str:
+    """Move a slider with the keyboard and return its new value.
+
+    Key presses that arrive while Streamlit is still replacing the widget are lost, so the
+    presses are repeated until the slider reports a new value.
+    """
+    thumb = slider(page, label)
+    before = thumb.get_attribute("value")
+    for _ in range(tries):
+        wait_idle(page)
+        thumb.focus()
+        for _ in range(presses):
+            thumb.press(key)
+        page.wait_for_timeout(300)
+        value = thumb.get_attribute("value")
+        if value != before:
+            return value
+    page.screenshot(path=str(ARTIFACTS_DIR / "slider-did-not-move.png"))
+    raise AssertionError(f"the slider {label!r} did not move from {before}")

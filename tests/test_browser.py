@@ -1,0 +1,45 @@
+"""The app in headless Chromium, as a person uses it: every page loads, a slider moves, charts redraw."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import (
+    ARTIFACTS_DIR,
+    assert_no_exception,
+    chart_digest,
+    nudge_slider,
+    wait_for_app,
+    wait_for_change,
+    wait_idle,
+)
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+# page url path ("" is the default page) -> (title in the navigation, a slider that changes the first chart)
+PAGES = {
+    "": ("Playground", "Steps"),
+    "reference": ("Reference", "Updates shown"),
+}
+
+
+def test_navigation_shows_exactly_the_declared_pages(page: Page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    # Each link shows its icon, then its title.
+    titles = [links.nth(i).inner_text().strip().split("\n")[-1] for i in range(links.count())]
+    assert titles == [title for title, _ in PAGES.values()]
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[title for title, _ in PAGES.values()])
+def test_page_loads_and_redraws_after_a_slider_moves(page: Page, app_url, path):
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page)
+    assert_no_exception(page)
+    before = chart_digest(page)
+    nudge_slider(page, PAGES[path][1])
+    wait_for_change(page, before)
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=str(ARTIFACTS_DIR / f"{path or 'playground'}.png"), full_page=True)
