@@ -1,0 +1,7 @@
+"""Entry point of ``python -m optim_core`` (see optim_core.cli)."""
+
+import sys
+
+from optim_core.cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""``python -m optim_core``: run optimizers side by side and write the tidy table.
+
+Bad input exits with status 2 and one line on stderr saying what is wrong (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+
+from optim_core import schedules
+from optim_core.api import Scenario
+from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
+from optim_core.spec import Param, SpecError
+from surfaces import CATALOG
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit status 2
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(2)
+
+
+def _describe(params: Sequence[Param]) -> str:
+    if not params:
+        return "no keys"
+    return "; ".join(f"{p.name}={p.default} ({p.allowed()})" for p in params)
+
+
+def _epilog() -> str:
+    lines = ["Names and keys (spec strings are name or name:key=value,key=value):", "", "optimizers:"]
+    for name, info in OPTIMIZERS.items():
+        lines.append(f"  {name}: {_describe(info.params)}; label=<text>")
+    lines += ["", "surfaces:"]
+    for name, cls in CATALOG.items():
+        lines.append(f"  {name}: {_describe(cls.info.params)}")
+    lines += ["", "schedules:"]
+    for name, info in schedules.SCHEDULES.items():
+        lines.append(f"  {name}: {_describe(info.params)}")
+    lines += [
+        "",
+        "example:",
+        "  python -m optim_core --surface rosenbrock --optimizer adam:lr=0.05 --optimizer gd:lr=0.001 \\",
+        "      --start=-1.2,1 --steps 500 --schedule cosine --csv run.csv",
+    ]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m optim_core",
+        description="Run optimizers side by side on a 2D surface and write the tidy table (CSV or JSON).",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--surface", default="rosenbrock", help="surface spec (default: rosenbrock)")
+    parser.add_argument(
+        "--optimizer", action="append", dest="optimizers", help="optimizer spec; repeat for several (default: gd, adam)"
+    )
+    parser.add_argument("--start", help="start point X,Y (write --start=-1.2,1 for a negative x)")
+    parser.add_argument("--steps", type=int, default=500, help="number of updates (default 500)")
+    parser.add_argument("--schedule", default="constant", help="schedule spec (default: constant)")
+    parser.add_argument("--convention", default="lecture", choices=CONVENTIONS, help="update rules to follow")
+    parser.add_argument("--seed", type=int, default=0, help="seed for gradient noise and mini-batches")
+    parser.add_argument(
+        "--tolerance", type=float, default=1e-6, help="loss gap to the minimum that counts as converged"
+    )
+    parser.add_argument("--csv", metavar="PATH", help="write the tidy table as CSV (- for stdout)")
+    parser.add_argument("--json", metavar="PATH", help="write the tidy table as JSON records (- for stdout)")
+    parser.add_argument("--scenario", metavar="PATH", help="write the scenario (all inputs) as JSON")
+    return parser
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    # argparse takes "-1.2,1" for an option; accept "--start -1.2,1" as "--start=-1.2,1".
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--start" and i + 1 < len(argv) and re.fullmatch(r"-[\d.].*", argv[i + 1]):
+            out.append(f"--start={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def _parse_start(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise SpecError(f"--start {text!r} is not X,Y (two numbers separated by a comma)") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        scenario = Scenario(
+            surface=args.surface,
+            optimizers=args.optimizers or ["gd", "adam"],
+            start=_parse_start(args.start),
+            steps=args.steps,
+            schedule=args.schedule,
+            convention=args.convention,
+            seed=args.seed,
+            tolerance=args.tolerance,
+        ).validate()
+        result = scenario.run()
+    except SpecError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+    summary = result.summary().drop(columns=["run"])
+    sys.stderr.write(summary.to_string(index=False, float_format=lambda v: f"{v:.6g}") + "\n")
+    table = result.to_frame()
+    if args.csv:
+        table.to_csv(sys.stdout if args.csv == "-" else args.csv, index=False)
+    if args.json:
+        text = table.to_json(orient="records", indent=None)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            with open(args.json, "w") as handle:
+                handle.write(text)
+    if args.scenario:
+        with open(args.scenario, "w") as handle:
+            handle.write(scenario.to_json())
+    return 0
