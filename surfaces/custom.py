@@ -303,6 +303,11 @@ class Custom(Surface):
         wx, wy = v["xmax"] - v["xmin"], v["ymax"] - v["ymin"]
         self.starts = ((v["xmin"] + 0.2 * wx, v["ymax"] - 0.2 * wy),)
 
+    def __reduce__(self):
+        # The compiled closures cannot be pickled (Streamlit's cache pickles results): rebuild
+        # from the parameter values instead, which re-runs the checks.
+        return (Custom, (self.values,))
+
     @property
     def latex(self) -> str:
         return "f(x, y) = " + sympy.latex(self.expression)
