@@ -104,8 +104,10 @@ def run(surface: Surface, batch: Batch, record: bool = True) -> Outcome:
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
     outcomes = []
     order = _block_order(batch.kinds)
-    for block in _blocks(order, BLOCK_RUNS):
-        outcomes.append(_run_block(surface, sampler, batch, values, block, record))
+    # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
+    with np.errstate(all="ignore"):
+        for block in _blocks(order, BLOCK_RUNS):
+            outcomes.append(_run_block(surface, sampler, batch, values, block, record))
     return _merge(outcomes, order, batch.runs)
 
 
@@ -244,6 +246,8 @@ def _run_block(surface, sampler, batch: Batch, values: dict, block: np.ndarray, 
             ones = np.ones((2, width))
         if record:
             eta_hist[t0:t1] = eta
+            if d_is_one:
+                den_hist[t0:t1] = 1.0
             if plateau is None:
                 eff_hist[t0:t1] = np.broadcast_to(eff, (t1 - t0, width))
         for t in range(t0, t1):

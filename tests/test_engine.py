@@ -1,0 +1,389 @@
+"""Schedules, divergence, summary mode, sweeps, parsing, scenarios and the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optim_core import Scenario, SpecError, simulate, sweep
+from optim_core.cli import main as cli_main
+from optim_core.engine import MAX_RECORDED_FLOATS
+from optim_core.optimizers import OPTIMIZERS
+from optim_core.schedules import SCHEDULES
+
+# ----- schedules: η_t against scalar transcriptions of the spec's table ------------------------
+
+
+def schedule_reference(name, t, eta, **p):
+    if name == "constant":
+        return eta
+    if name == "step":
+        return eta * p["gamma"] ** (t // p["step_size"])
+    if name == "exponential":
+        return eta * math.exp(-p["decay"] * t)
+    if name == "cosine":
+        return p["eta_min"] + 0.5 * (eta - p["eta_min"]) * (1 + math.cos(math.pi * t / p["t_max"]))
+    if name == "warm_restarts":
+        length, cur = p["t_0"], t
+        while cur >= length:
+            cur -= length
+            length *= p["t_mult"]
+        return p["eta_min"] + 0.5 * (eta - p["eta_min"]) * (1 + math.cos(math.pi * cur / length))
+    if name == "cyclic":
+        s = p["step_size"]
+        c = math.floor(1 + t / (2 * s))
+        x = abs(t / s - 2 * c + 1)
+        scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (c - 1), "exp_range": p.get("gamma", 1.0) ** t}[p["mode"]]
+        return p["base_lr"] + (p["max_lr"] - p["base_lr"]) * max(0.0, 1 - x) * scale
+    if name == "warmup_cosine":
+        w, f = p["warmup"], p["start_factor"]
+        if t < w:
+            return eta * (f + (1 - f) * t / w)
+        return p["eta_min"] + 0.5 * (eta - p["eta_min"]) * (1 + math.cos(math.pi * (t - w) / (p["t_max"] - w)))
+    raise KeyError(name)
+
+
+SCHEDULE_CASES = [
+    ("constant", {}),
+    ("step", {"step_size": 40, "gamma": 0.3}),
+    ("exponential", {"decay": 0.02}),
+    ("cosine", {"t_max": 70, "eta_min": 0.001}),
+    ("warm_restarts", {"t_0": 20, "t_mult": 2, "eta_min": 0.0}),
+    ("warm_restarts", {"t_0": 30, "t_mult": 1, "eta_min": 0.002}),
+    ("cyclic", {"base_lr": 0.001, "max_lr": 0.02, "step_size": 15, "mode": "triangular"}),
+    ("cyclic", {"base_lr": 0.001, "max_lr": 0.02, "step_size": 15, "mode": "triangular2"}),
+    ("cyclic", {"base_lr": 0.001, "max_lr": 0.02, "step_size": 15, "mode": "exp_range", "gamma": 0.98}),
+    ("warmup_cosine", {"warmup": 25, "start_factor": 0.1, "t_max": 150, "eta_min": 0.0}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), SCHEDULE_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULE_CASES)]
+)
+def test_schedule_rates_match_reference(name, params):
+    spec = name + (":" + ",".join(f"{k}={v}" for k, v in params.items()) if params else "")
+    result = simulate("booth", ["gd:lr=0.01"], steps=150, schedule=spec)
+    expected = [schedule_reference(name, t, 0.01, **params) for t in range(150)]
+    np.testing.assert_allclose(result.lr[0], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_every_schedule_has_a_reference_case():
+    assert {name for name, _ in SCHEDULE_CASES} | {"plateau"} == set(SCHEDULES)
+
+
+def test_cyclic_without_bounds_cycles_between_each_runs_own_rate_and_ten_times_it():
+    result = simulate("booth", ["gd:lr=0.001", "gd:lr=0.004,label=fast"], steps=101, schedule="cyclic:step_size=50")
+    assert result.lr[0].min() == pytest.approx(0.001) and result.lr[0].max() == pytest.approx(0.01)
+    assert result.lr[1, 50] == pytest.approx(0.04)
+
+
+def test_plateau_lowers_each_runs_rate_on_its_own_loss():
+    """Each run keeps its own plateau state: its rates do not depend on the other runs."""
+    schedule = "plateau:factor=0.5,patience=5,threshold=0.01"
+    together = simulate("rosenbrock", ["gd:lr=0.001", "adam:lr=0.05"], steps=300, schedule=schedule)
+    alone = simulate("rosenbrock", ["gd:lr=0.001"], steps=300, schedule=schedule)
+    np.testing.assert_array_equal(together.lr[0], alone.lr[0])
+    gd_rates, adam_rates = together.lr
+    assert gd_rates[0] == 0.001 and gd_rates[-1] < 0.001  # slow progress on the valley floor: cut
+    assert not np.array_equal(gd_rates / 0.001, adam_rates / 0.05)
+    assert set(np.round(gd_rates / 0.001, 12)) <= {round(0.5**k, 12) for k in range(60)}
+
+
+def test_plateau_reference_loop():
+    """The rule of ReduceLROnPlateau (mode min, rel threshold, cooldown), transcribed scalar."""
+    params = {"factor": 0.5, "patience": 3, "threshold": 0.05, "cooldown": 2, "min_lr": 0.002}
+    result = simulate(
+        "rosenbrock", ["gd:lr=0.001"], steps=200, schedule="plateau:" + ",".join(f"{k}={v}" for k, v in params.items())
+    )
+    losses = result.loss[0]
+    eta, best, bad, cool = 0.001, math.inf, 0, 0
+    expected = []
+    for t in range(200):
+        expected.append(eta)
+        loss = losses[t]
+        if loss < best * (1 - params["threshold"]):
+            best, bad = loss, 0
+        else:
+            bad += 1
+        if cool > 0:
+            cool -= 1
+            bad = 0
+        if bad > params["patience"]:
+            new = max(eta * params["factor"], params["min_lr"])
+            if eta - new > 1e-8:
+                eta = new
+            cool, bad = params["cooldown"], 0
+    np.testing.assert_allclose(result.lr[0], expected, rtol=0, atol=0)
+
+
+# ----- divergence ---------------------------------------------------------------------------
+
+
+def test_diverging_run_is_stopped_and_flagged_while_others_go_on():
+    result = simulate("rosenbrock", ["gd:lr=0.01", "gd:lr=0.0005,label=small"], steps=300)
+    assert result.status(0).startswith("diverged at step")
+    k = int(result.outcome.diverged_at[0])
+    assert 1 <= k < 300
+    assert result.status(1) == "ok"
+    assert np.all(np.isfinite(result.positions[1]))
+    # Rows from k on are frozen copies of the last valid one, and the table ends at k - 1.
+    assert np.all(result.positions[0, k:] == result.positions[0, k - 1])
+    table = result.to_frame()
+    rows = table[table.run == 0]
+    assert rows.step.max() == k - 1 and rows.status.iloc[-1] == "diverged"
+    assert np.isfinite(rows[["x", "y", "loss"]].to_numpy()).all()
+
+
+def test_saddle_run_leaves_the_domain_and_is_flagged_not_clamped():
+    result = simulate("saddle", ["gd:lr=0.1"], start=(-1.5, 0.01), steps=400)
+    k = int(result.outcome.diverged_at[0])
+    assert k > 0
+    lo, hi = result.surface.bounds()
+    last = result.positions[0, k - 1]
+    assert np.all(last >= lo) and np.all(last <= hi)
+    assert abs(last[1]) > 10 * 2.0  # it really escaped along y before being stopped
+
+
+def test_undefined_point_of_a_typed_function_flags_the_run():
+    result = simulate("custom:expr=log(x) + y**2", ["gd:lr=0.6"], start=(0.5, 1.0), steps=50)
+    assert result.status(0).startswith("diverged")
+    table = result.to_frame()
+    assert np.isfinite(table[["x", "y", "loss"]].to_numpy()).all()
+
+
+def test_summary_mode_agrees_with_full_recording():
+    specs = ["gd:lr=0.01", "gd:lr=0.0005", "momentum:lr=0.001", "adam:lr=0.05", "rmsprop:lr=0.01", "adagrad:lr=0.5"]
+    full = simulate("rosenbrock", specs, steps=1000, tolerance=1e-3)
+    summary = simulate("rosenbrock", specs, steps=1000, tolerance=1e-3, record=False)
+    for name in ("final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
+        np.testing.assert_array_equal(getattr(full.outcome, name), getattr(summary.outcome, name), err_msg=name)
+    np.testing.assert_array_equal(full.outcome.final_position, summary.outcome.final_position)
+    assert full.outcome.diverged_at[0] > 0 and (full.outcome.steps_to_tolerance > 0).any()
+
+
+def test_sweep_cell_equals_the_single_run():
+    lrs, betas = np.geomspace(1e-4, 1e-2, 5), np.array([0.0, 0.5, 0.9])
+    grid = sweep("rosenbrock", "momentum", "lr", lrs, "beta", betas, steps=300)
+    assert grid.final_loss.shape == (3, 5)
+    for i, beta in enumerate(betas):
+        for j, lr in enumerate(lrs):
+            single = simulate("rosenbrock", [f"momentum:lr={float(lr)!r},beta={float(beta)!r}"], steps=300)
+            if single.outcome.diverged_at[0] >= 0:
+                assert grid.diverged_at[i, j] == single.outcome.diverged_at[0]
+            else:
+                assert grid.diverged_at[i, j] == -1
+            assert grid.final_loss[i, j] == single.outcome.final_loss[0]
+    assert (grid.diverged_at >= 0).any() and (grid.diverged_at < 0).any()
+
+
+def test_large_sweep_runs_in_blocks_with_the_same_numbers():
+    """More runs than one block: grouped blocks give the numbers of a small mixed batch."""
+    lrs = np.geomspace(1e-4, 3e-3, 50)
+    betas = np.linspace(0, 0.95, 50)
+    grid = sweep("rosenbrock", "nag", "lr", lrs, "beta", betas, steps=60)
+    small = sweep("rosenbrock", "nag", "lr", lrs[:3], "beta", betas[-2:], steps=60)
+    np.testing.assert_array_equal(grid.final_loss[-2:, :3], small.final_loss)
+
+
+def test_request_too_large_is_refused_with_a_message():
+    with pytest.raises(SpecError, match="summary mode"):
+        simulate("booth", ["gd"] * 10, start=np.zeros((1000, 2)), steps=MAX_RECORDED_FLOATS // 18 // 5000)
+
+
+# ----- properties over random hyperparameters ---------------------------------------------------
+
+lr_strategy = st.floats(1e-6, 1e3)
+beta_strategy = st.floats(0.0, 1.0)
+eps_strategy = st.one_of(st.just(0.0), st.floats(1e-12, 1.0))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(list(OPTIMIZERS)),
+    lr=lr_strategy,
+    beta=beta_strategy,
+    beta2=beta_strategy,
+    eps=eps_strategy,
+    surface=st.sampled_from(["rosenbrock", "saddle", "ackley", "beale", "custom:expr=log(x**2) + sqrt(y)"]),
+    convention=st.sampled_from(["lecture", "pytorch"]),
+)
+def test_any_hyperparameters_give_finite_values_or_a_flag(name, lr, beta, beta2, eps, surface, convention):
+    keys = {p.name for p in OPTIMIZERS[name].params}
+    values = {"lr": lr, "beta": beta, "beta1": beta, "beta2": beta2, "eps": eps}
+    spec = name + ":" + ",".join(f"{k}={v!r}" for k, v in values.items() if k in keys)
+    start = (0.5, 0.5) if surface.startswith("custom") else None
+    result = simulate(surface, [spec], start=start, steps=60, convention=convention)
+    n = int(result.valid_rows[0])
+    assert n >= 1
+    assert np.all(np.isfinite(result.positions[0, :n]))
+    assert np.all(np.isfinite(result.loss[0, :n]))
+    assert np.all(np.isfinite(result.positions[0]))  # frozen, never NaN-filled
+    table = result.to_frame()
+    assert np.isfinite(table[["x", "y", "loss"]].to_numpy()).all()
+
+
+# ----- parsing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("adamm", "unknown optimizer adamm; allowed: gd, momentum"),
+        ("adam:lr=abc", "lr='abc' is not a number"),
+        ("adam:lr=-1", "out of range"),
+        ("adam:beta=0.9", "unknown key 'beta'; allowed: lr, beta1, beta2, eps, bias_correction, label"),
+        ("adam:lr=0.1,lr=0.2", "given twice"),
+        ("adam:lr", "is not key=value"),
+        ("adam:lr=0.1,,beta1=0.9", "empty item"),
+        ("momentum:beta=1.5", "beta=1.5 is out of range; allowed: a number in [0, 1]"),
+        ("adam:bias_correction=maybe", "true or false"),
+    ],
+)
+def test_bad_optimizer_spec_names_what_is_wrong(spec, message):
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        simulate("rosenbrock", [spec], steps=5)
+
+
+def test_convention_only_keys_are_refused_in_the_other_convention():
+    with pytest.raises(SpecError, match="bias_correction exists only in the lecture convention"):
+        simulate("booth", ["adam:bias_correction=false"], steps=5, convention="pytorch")
+    with pytest.raises(SpecError, match="momentum_decay exists only in the pytorch convention"):
+        simulate("booth", ["nadam:momentum_decay=0.01"], steps=5)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("cosine:t_max=0", "t_max=0 is out of range"),
+        ("warmup_cosine:warmup=100,t_max=50", "must exceed warmup"),
+        ("cyclic:mode=sawtooth", "one of triangular, triangular2, exp_range"),
+        ("cyclic:base_lr=0.1,max_lr=0.01", "max_lr must be at least base_lr"),
+        ("linear", "unknown schedule linear"),
+    ],
+)
+def test_bad_schedule_spec_names_what_is_wrong(schedule, message):
+    with pytest.raises(SpecError, match=message):
+        simulate("booth", ["gd"], steps=20, schedule=schedule)
+
+
+def test_labels_tell_two_runs_of_one_optimizer_apart():
+    result = simulate("booth", ["adam:lr=0.1,label=fast", "adam:lr=0.01,label=slow", "adam"], steps=10)
+    assert [r.label for r in result.runs] == ["fast", "slow", "adam"]
+    assert result.lr[0, 0] == 0.1 and result.lr[1, 0] == 0.01
+
+
+def test_many_start_points_make_one_run_each():
+    starts = np.array([[-4.0, -4.0], [4.0, 4.0], [-4.0, 4.0], [4.0, -4.0]])
+    result = simulate("himmelblau", ["gd:lr=0.01"], start=starts, steps=300)
+    assert result.positions.shape == (4, 301, 2)
+    finals = result.outcome.final_position.T
+    distances = result.surface.nearest_minimum_distance(finals[:, 0], finals[:, 1])
+    assert np.all(distances < 1e-4)
+    assert len({tuple(np.round(p, 3)) for p in finals}) == 4  # four starts, four different minima
+
+
+# ----- scenarios and the command line ---------------------------------------------------------
+
+
+def test_scenario_round_trips_to_the_identical_run():
+    scenario = Scenario(
+        surface="valley:kappa=40,angle=20,noise=0.5",
+        optimizers=["adam:lr=0.3,label=A", "nag:lr=0.01,beta=0.8"],
+        start=(-7.5, 4.25),
+        steps=200,
+        schedule="warmup_cosine:warmup=20",
+        convention="pytorch",
+        seed=7,
+    )
+    again = Scenario.from_json(scenario.to_json())
+    assert again == scenario
+    np.testing.assert_array_equal(scenario.run().positions, again.run().positions)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ("[]", "not a scenario"),
+        ('{"format": "optim-viz-scenario", "version": 2}', "unsupported scenario version"),
+        ('{"format": "optim-viz-scenario", "version": 1, "steps": "many"}', "'steps' has the wrong type"),
+        ('{"format": "optim-viz-scenario", "version": 1, "extra": 1}', "unknown scenario field"),
+        ('{"format": "optim-viz-scenario", "version": 1, "surface": "moon"}', "unknown surface moon"),
+        ('{"format": "optim-viz-scenario", "version": 1, "start": [1, "a"]}', "'start' has the wrong type"),
+    ],
+)
+def test_bad_scenario_files_are_refused_with_a_message(text, message):
+    with pytest.raises(SpecError, match=message):
+        Scenario.from_json(text)
+
+
+def run_cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = cli_main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_writes_the_tidy_table_the_api_gives():
+    code, out, err = run_cli(
+        "--surface", "rosenbrock", "--optimizer", "adam:lr=0.05", "--optimizer", "gd:lr=0.001",
+        "--start=-1.2,1", "--steps", "40", "--csv", "-",
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    expected = simulate("rosenbrock", ["adam:lr=0.05", "gd:lr=0.001"], start=(-1.2, 1), steps=40).to_frame()
+    assert list(table.columns[:13]) == [
+        "run", "optimizer", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "lr", "eff_lr_x", "eff_lr_y", "status",
+    ]  # fmt: skip
+    np.testing.assert_array_equal(table[["x", "y", "loss"]].to_numpy(), expected[["x", "y", "loss"]].to_numpy())
+    assert "adam" in err and "final_loss" in err
+
+
+def test_cli_accepts_a_negative_start_after_a_space_and_writes_json():
+    code, out, _ = run_cli("--start", "-1.5,-0.5", "--steps", "3", "--optimizer", "gd", "--json", "-")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows[0]["x"] == -1.5 and rows[0]["y"] == -0.5 and len(rows) == 4
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--optimizer", "adam:lr=x"],
+        ["--surface", "nowhere"],
+        ["--steps", "abc"],
+        ["--start=1"],
+        ["--schedule", "cosine:t_max=-3"],
+        ["--convention", "keras"],
+        ["--surface", "custom:expr=__import__('os')"],
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(args):
+    code, out, err = run_cli(*args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "Traceback" not in err
+
+
+def test_python_dash_m_entry_point():
+    process = subprocess.run(
+        [sys.executable, "-m", "optim_core", "--steps", "2", "--surface", "booth", "--optimizer", "gd"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "gd" in process.stderr

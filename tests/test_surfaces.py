@@ -1,0 +1,339 @@
+"""Surfaces: gradients against finite differences and sympy, minima, grids, typed functions."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from optim_core import SpecError, simulate
+from surfaces import CATALOG, ExpressionError, make_surface, parse_expression
+from surfaces.sparse import reconstructed_data
+
+X, Y = sp.symbols("x y", real=True)
+
+# Independent sympy transcriptions of surfaces.md (not the code's formulas).
+SYMPY_FORMULAS = {
+    "rosenbrock": (1 - X) ** 2 + 100 * (Y - X**2) ** 2,
+    "rosenbrock:a=0.5,b=20": (sp.Rational(1, 2) - X) ** 2 + 20 * (Y - X**2) ** 2,
+    "beale": (sp.Rational(3, 2) - X + X * Y) ** 2
+    + (sp.Rational(9, 4) - X + X * Y**2) ** 2
+    + (sp.Rational(21, 8) - X + X * Y**3) ** 2,
+    "himmelblau": (X**2 + Y - 11) ** 2 + (X + Y**2 - 7) ** 2,
+    "booth": (X + 2 * Y - 7) ** 2 + (2 * X + Y - 5) ** 2,
+    "rastrigin": 20 + X**2 - 10 * sp.cos(2 * sp.pi * X) + Y**2 - 10 * sp.cos(2 * sp.pi * Y),
+    "ackley": -20 * sp.exp(-sp.Rational(1, 5) * sp.sqrt((X**2 + Y**2) / 2))
+    - sp.exp((sp.cos(2 * sp.pi * X) + sp.cos(2 * sp.pi * Y)) / 2)
+    + sp.E
+    + 20,
+    "goldstein_price": (1 + (X + Y + 1) ** 2 * (19 - 14 * X + 3 * X**2 - 14 * Y + 6 * X * Y + 3 * Y**2))
+    * (30 + (2 * X - 3 * Y) ** 2 * (18 - 32 * X + 12 * X**2 + 48 * Y - 36 * X * Y + 27 * Y**2)),
+    "three_hump_camel": 2 * X**2 - sp.Rational(105, 100) * X**4 + X**6 / 6 + X * Y + Y**2,
+    "six_hump_camel": (4 - sp.Rational(21, 10) * X**2 + X**4 / 3) * X**2 + X * Y + (-4 + 4 * Y**2) * Y**2,
+    "saddle": X**2 - Y**2,
+    "monkey_saddle": X**3 - 3 * X * Y**2,
+    "valley:kappa=10,angle=30": sp.Rational(1, 2)
+    * (
+        (sp.cos(sp.pi / 6) * X + sp.sin(sp.pi / 6) * Y) ** 2
+        + 10 * (-sp.sin(sp.pi / 6) * X + sp.cos(sp.pi / 6) * Y) ** 2
+    ),
+    "custom:expr=sin(x)*exp(-y**2) + log(1 + x**2) + abs(y)**3": sp.sin(X) * sp.exp(-(Y**2))
+    + sp.log(1 + X**2)
+    + sp.Abs(Y) ** 3,
+}
+
+
+def sparse_formula(n: int, sparsity: float):
+    xs, targets = reconstructed_data(n, sparsity)
+    terms = [(1 / (1 + sp.exp(-(X * float(x) + Y))) - float(t)) ** 2 for x, t in zip(xs, targets, strict=True)]
+    return sp.Add(*terms) / n
+
+
+SYMPY_FORMULAS["sparse_dense:n=12,sparsity=0.75"] = sparse_formula(12, 0.75)
+
+
+def random_points(surface, count=25, seed=0):
+    rng = np.random.default_rng(seed)
+    (x0, x1), (y0, y1) = surface.domain
+    return rng.uniform(x0, x1, count), rng.uniform(y0, y1, count)
+
+
+ALL_SPECS = [name for name in CATALOG if name != "custom"] + [
+    "rosenbrock:a=0.5,b=20",
+    "valley:kappa=10,angle=30",
+    "sparse_dense:n=12,sparsity=0.75",
+    "custom:expr=sin(x)*exp(-y**2) + log(1 + x**2) + abs(y)**3",
+]
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_gradient_matches_central_finite_differences(spec):
+    surface = make_surface(spec)
+    xs, ys = random_points(surface)
+    gx, gy = surface.grad(xs, ys)
+    scale = np.maximum(1.0, np.abs(surface.value(xs, ys)))
+    h = 1e-6 * np.maximum(1.0, np.abs(np.stack([xs, ys])))
+    fd_x = (surface.value(xs + h[0], ys) - surface.value(xs - h[0], ys)) / (2 * h[0])
+    fd_y = (surface.value(xs, ys + h[1]) - surface.value(xs, ys - h[1])) / (2 * h[1])
+    for exact, numeric in ((gx, fd_x), (gy, fd_y)):
+        assert np.all(np.abs(exact - numeric) <= 1e-5 * np.abs(numeric) + 1e-6 * scale)
+
+
+@pytest.mark.parametrize("spec", list(SYMPY_FORMULAS))
+def test_value_and_gradient_match_sympy(spec):
+    surface = make_surface(spec)
+    formula = SYMPY_FORMULAS[spec]
+    derivatives = [sp.diff(formula, var) for var in (X, Y)]
+    xs, ys = random_points(surface, count=8, seed=1)
+    for x, y in zip(xs, ys, strict=True):
+        at = {X: x, Y: y}
+        assert float(surface.value(x, y)) == pytest.approx(float(formula.evalf(subs=at)), rel=1e-10, abs=1e-12)
+        gx, gy = surface.grad(x, y)
+        assert float(gx) == pytest.approx(float(derivatives[0].evalf(subs=at)), rel=1e-9, abs=1e-9)
+        assert float(gy) == pytest.approx(float(derivatives[1].evalf(subs=at)), rel=1e-9, abs=1e-9)
+
+
+def test_every_catalog_surface_is_checked_against_sympy():
+    checked = {spec.split(":")[0] for spec in SYMPY_FORMULAS}
+    assert checked == set(CATALOG)
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOG if n != "custom"])
+def test_listed_minima_have_their_values_and_zero_gradient(name):
+    surface = make_surface(name)
+    if name in ("saddle", "monkey_saddle"):
+        assert surface.minima == () and surface.min_value is None
+        return
+    assert surface.minima
+    for minimum in surface.minima:
+        assert float(surface.value(minimum.x, minimum.y)) == pytest.approx(minimum.value, abs=1e-12)
+        gx, gy = surface.grad(minimum.x, minimum.y)
+        assert abs(float(gx)) < 1e-6 and abs(float(gy)) < 1e-6
+    values = [m.value for m in surface.minima if m.is_global]
+    assert surface.min_value == pytest.approx(min(values))
+
+
+def test_known_minimum_values_from_the_literature():
+    assert make_surface("goldstein_price").min_value == 3.0
+    six = make_surface("six_hump_camel")
+    assert six.min_value == pytest.approx(-1.0316284534898774, abs=1e-12)
+    himmelblau = make_surface("himmelblau").minima
+    assert len(himmelblau) == 4 and all(abs(m.value) < 1e-20 for m in himmelblau)
+    best = make_surface("rosenbrock:a=1.5").minima[0]
+    assert (best.x, best.y) == (1.5, 2.25)
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_grid_evaluation_equals_pointwise(spec):
+    surface = make_surface(spec)
+    xs, ys, z = surface.grid(resolution=9)
+    for i in (0, 4, 8):
+        for j in (0, 3, 8):
+            assert z[i, j] == pytest.approx(float(surface.value(xs[j], ys[i])), rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_start_points_lie_in_the_domain(spec):
+    surface = make_surface(spec)
+    (x0, x1), (y0, y1) = surface.domain
+    for x, y in surface.starts:
+        assert x0 <= x <= x1 and y0 <= y <= y1
+        assert np.isfinite(surface.value(x, y))
+
+
+def test_ackley_gradient_at_the_origin_is_zero_not_nan():
+    gx, gy = make_surface("ackley").grad(0.0, 0.0)
+    assert float(gx) == 0.0 and float(gy) == 0.0
+
+
+def test_sparse_dense_data_have_the_requested_fraction_of_zeros():
+    x, _ = reconstructed_data(200, 0.8)
+    assert np.mean(x == 0) == pytest.approx(0.8)
+    again, _ = reconstructed_data(200, 0.8)
+    np.testing.assert_array_equal(x, again)  # fixed seed
+
+
+def test_sparse_dense_minibatch_gradient_of_w_is_exactly_zero_without_a_nonzero_x():
+    surface = make_surface("sparse_dense:batch=2,sparsity=0.9")
+    steps = 200
+    sampler = surface.gradient_sampler(steps, seed=3)
+    has_signal = surface.batch_has_signal(steps, seed=3)
+    assert 0.5 < np.mean(~has_signal) < 0.95  # most batches carry no sparse feature
+    # Away from b* = −1, where the points with x = 0 would fit exactly and give b no gradient.
+    w, b = np.array([-3.0, 1.0]), np.array([2.0, 0.5])
+    for t in range(steps):
+        gw, gb = sampler(w, b, t)
+        if has_signal[t]:
+            assert np.all(gw != 0)
+        else:
+            assert np.all(gw == 0.0)
+        assert np.all(gb != 0)
+
+
+def test_sparse_dense_full_batch_gradient_is_the_exact_mean():
+    surface = make_surface("sparse_dense")
+    sampler = surface.gradient_sampler(5, seed=0)
+    gw, gb = sampler(np.array([0.5]), np.array([0.3]), 2)
+    ew, eb = surface.grad(np.array([0.5]), np.array([0.3]))
+    assert gw[0] == ew[0] and gb[0] == eb[0]
+
+
+def test_noise_is_seeded_and_shared_by_all_runs():
+    surface = make_surface("booth:noise=2")
+    a = surface.gradient_sampler(10, seed=4)
+    b = surface.gradient_sampler(10, seed=4)
+    c = surface.gradient_sampler(10, seed=5)
+    x, y = np.array([0.0, 1.0]), np.array([0.0, 2.0])
+    exact = surface.grad(x, y)
+    ga, gb, gc = a(x, y, 3), b(x, y, 3), c(x, y, 3)
+    np.testing.assert_array_equal(ga[0], gb[0])
+    assert not np.array_equal(ga[0], gc[0])
+    np.testing.assert_allclose(ga[0] - exact[0], ga[0][0] - exact[0][0])  # same draw for both runs
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("rosenbrock:c=1", "unknown key 'c'; allowed: a, b, noise"),
+        ("rosenbrock:b=0", "b=0 is out of range"),
+        ("valley:kappa=1e9", "kappa=1e+09 is out of range"),
+        ("sparse_dense:batch=50,n=20", "batch=50 is larger than n=20"),
+        ("custom:expr=x+y,xmin=3,xmax=1", "xmin < xmax"),
+        ("nowhere", "unknown surface nowhere"),
+    ],
+)
+def test_bad_surface_spec_names_what_is_wrong(spec, message):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        make_surface(spec)
+
+
+# ----- typed functions -------------------------------------------------------------------------
+
+SENTINEL = Path("/tmp/optim-viz-pwned")
+
+HOSTILE = [
+    "__import__('os').system('touch /tmp/optim-viz-pwned')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "x.__class__",
+    "x.real",
+    "(lambda: 1)()",
+    "[x for x in (1, 2)]",
+    "{x for x in (1, 2)}",
+    "{1: x}",
+    "(x for x in (1,))",
+    "'abc'",
+    "b'abc'",
+    "f'{x}'",
+    "(y := 3)",
+    "x[0]",
+    "x[0:1]",
+    "9**9**9",
+    "x**100",
+    "2**1000",
+    "x**(10**10)",
+    "exp(x)**999",
+    "eval('1')",
+    "exec('1')",
+    "open('/etc/passwd')",
+    "getattr(x, 'y')",
+    "globals()",
+    "sin(x, y)",
+    "sin(x=1)",
+    "sin(*[x])",
+    "x if y else 1",
+    "x and y",
+    "x < y",
+    "x == y",
+    "not x",
+    "~x",
+    "x ^ 2",
+    "x // 2",
+    "x % 2",
+    "x @ y",
+    "x << 2",
+    "z + 1",
+    "sin",
+    "__builtins__",
+    "1e400 * x",
+    "10000000000 * x",
+    "(" * 30 + "x" + ")" * 30,
+    "x" + "+x" * 150,
+    "sin(" * 25 + "x" + ")" * 25,
+    "import os",
+    "x; y",
+    "x = 1",
+    "",
+    "   ",
+    "2x",
+    "x +",
+    "True + x",
+    "None",
+    "1j * x",
+    "x / 0",
+    "await x",
+    "yield x",
+    "[x, y]",
+    "(x, y)",
+    "x.__add__(y)",
+    "print(x)",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_expression_is_refused_quickly_with_a_reason(text):
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression(text)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 0.1, f"took {elapsed * 1e3:.1f} ms"
+    message = str(caught.value)
+    assert len(message) > 15
+    assert not SENTINEL.exists()
+
+
+def test_the_hostile_corpus_is_large_enough():
+    assert len(HOSTILE) >= 40
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("__import__('os')", "the function '__import__' is not allowed"),
+        ("x.real", "attribute access"),
+        ("lambda: 1", "lambda"),
+        ("9**9**9", "too large"),
+        ("x ^ 2", "write powers as **"),
+        ("2x", "explicit *"),
+        ("z + 1", "unknown name 'z'"),
+        ("x" * 201, "at most 200"),
+    ],
+)
+def test_refusal_messages_say_why(text, reason):
+    with pytest.raises(ExpressionError, match=re.escape(reason)):
+        parse_expression(text)
+
+
+def test_typed_function_is_differentiated_symbolically():
+    surface = make_surface("custom:expr=x**3 + 2*x*y + exp(y)")
+    gx, gy = surface.grad(np.array([1.0, -2.0]), np.array([0.5, 1.0]))
+    np.testing.assert_allclose(gx, [3 + 1.0, 12 + 2.0])
+    np.testing.assert_allclose(gy, [2 + np.exp(0.5), -4 + np.e])
+
+
+def test_typed_function_runs_end_to_end_and_flags_undefined_points():
+    ok = simulate("custom:expr=(x - 1)**2 + 3*(y + 0.5)**2", ["adam:lr=0.1"], start=(-2.0, 2.0), steps=300)
+    assert np.allclose(ok.outcome.final_position[:, 0], [1.0, -0.5], atol=1e-2)
+    undefined = simulate("custom:expr=sqrt(x) + y**2", ["gd:lr=2"], start=(0.2, 1.0), steps=30)
+    assert undefined.status(0).startswith("diverged")
+
+
+def test_typed_surface_survives_pickling_as_the_app_cache_does():
+    import pickle
+
+    surface = make_surface("custom:expr=x**2 + sin(y)")
+    again = pickle.loads(pickle.dumps(surface))
+    assert float(again.value(1.0, 0.0)) == 1.0 and again.values == surface.values
