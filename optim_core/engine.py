@@ -24,12 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from optim_core import schedules
-from optim_core.optimizers import NEUTRAL, TIME_VARYING, coefficients
+from optim_core.optimizers import NEUTRAL, coefficients
 from optim_core.spec import SpecError
 from surfaces.base import Surface
 
-BLOCK_RUNS = 2048
-CHUNK_FLOATS = 2_000_000
+BLOCK_RUNS = 4096
+# Floats of coefficient tables built at a time (about 16 per run and update): ~64 MB.
+CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000
 MAX_SUMMARY_RUNS = 4_000_000
 MAX_STEPS = 100_000
@@ -103,20 +104,21 @@ def run(surface: Surface, batch: Batch, record: bool = True) -> Outcome:
     values = batch.schedule_values or {}
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
     outcomes = []
-    order = _block_order(batch.kinds)
+    kinds = np.asarray(batch.kinds)
+    order = _block_order(kinds)
     # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
     with np.errstate(all="ignore"):
         for block in _blocks(order, BLOCK_RUNS):
-            outcomes.append(_run_block(surface, sampler, batch, values, block, record))
+            outcomes.append(_run_block(surface, sampler, batch, values, kinds[block], block, record))
     return _merge(outcomes, order, batch.runs)
 
 
-def _block_order(kinds: list[str]) -> np.ndarray:
+def _block_order(kinds: np.ndarray) -> np.ndarray:
     # Small batches stay in one mixed block (fewest array operations per step); large ones are
     # grouped by optimizer so each block runs only the operations its rule needs.
     if len(kinds) <= BLOCK_RUNS:
         return np.arange(len(kinds))
-    return np.argsort(np.array(kinds), kind="stable")
+    return np.argsort(kinds, kind="stable")
 
 
 def _blocks(order: np.ndarray, size: int) -> list[np.ndarray]:
@@ -152,209 +154,278 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
 
 
 class _Coefficients:
-    """The generic coefficients of one block for updates t0 … t1 − 1."""
+    """The generic coefficients of one block for updates t0 … t1 − 1, on the flat layout.
 
-    def __init__(self, batch: Batch, values: dict, block: np.ndarray, t0: int, t1: int, eta: np.ndarray):
-        kinds = [batch.kinds[i] for i in block]
+    Runs are laid out flat, x coordinates first: vectors of length 2·runs. A coefficient is
+    kept as one vector when it does not change with the update, as a table (chunk, 2·runs)
+    when it does; ``rows`` hands the kernel one row per update either way, and ``is_`` tells
+    when a coefficient holds one value everywhere, so the kernel can skip the operations that
+    value makes neutral.
+    """
+
+    def __init__(self, batch: Batch, kinds: np.ndarray, block: np.ndarray, t0: int, t1: int, eta: np.ndarray):
         width = len(block)
+        self.chunk = t1 - t0
         k = np.arange(t0 + 1, t1 + 1, dtype=float)[:, None]
-        tables: dict[str, np.ndarray] = {}
-        for name, neutral in NEUTRAL.items():
-            shape = (t1 - t0, width) if name in TIME_VARYING else (width,)
-            tables[name] = np.full(shape, np.nan if neutral is None else neutral)
-        for kind in dict.fromkeys(kinds):
-            cols = np.array([i for i, name in enumerate(kinds) if name == kind])
+        self.vectors = {name: np.full(2 * width, np.nan if v is None else v) for name, v in NEUTRAL.items()}
+        self.tables: dict[str, np.ndarray] = {}
+        names = list(dict.fromkeys(kinds.tolist()))
+        for kind in names:
+            cols = np.flatnonzero(kinds == kind)
             hp = {key: arr[block[cols]] for key, arr in batch.hyper.items()}
+            flat_cols = slice(None) if len(names) == 1 else np.concatenate([cols, cols + width])
             for name, value in coefficients(kind, batch.convention, hp, k, eta[:, cols]).items():
-                target = tables[name]
-                target[..., cols] = np.broadcast_to(value, target[..., cols].shape)
-        self.tables = tables
+                value = np.asarray(value, dtype=float)
+                if value.ndim == 2 and value.shape[0] > 1:  # changes with the update
+                    table = self.tables.get(name)
+                    if table is None:
+                        table = self.tables[name] = np.tile(self.vectors[name], (self.chunk, 1))
+                    table[:, flat_cols] = np.concatenate([value, value], axis=1) if value.shape[1] > 1 else value
+                else:
+                    flat_value = value.reshape(-1)
+                    flat_value = np.concatenate([flat_value, flat_value]) if flat_value.size > 1 else flat_value
+                    self.vectors[name][flat_cols] = flat_value
+                    if name in self.tables:
+                        self.tables[name][:, flat_cols] = flat_value
 
-    def get(self, name: str):
-        """The table, reduced to a vector or a Python float when it does not vary."""
-        table = self.tables[name]
-        if table.ndim == 2 and table.shape[0] > 0 and np.array_equal(table, np.broadcast_to(table[0], table.shape)):
-            table = table[0]
-        flat = table.reshape(-1)
-        if flat.size and np.all(flat == flat[0]):
-            return float(flat[0])
-        return table
+    def is_(self, name: str, value: float) -> bool:
+        """Whether the coefficient equals ``value`` for every run and update of the chunk."""
+        data = self.tables.get(name, self.vectors[name])
+        return bool(np.all(data == value))
+
+    def flat(self, name: str) -> np.ndarray:
+        """A coefficient that does not change with the update, as a flat (2R,) vector."""
+        if name in self.tables:
+            raise ValueError(f"{name} changes with the update; use rows()")
+        return self.vectors[name]
+
+    def table(self, name: str) -> np.ndarray:
+        """The coefficient as (chunk, 2R), whether or not it changes."""
+        if name in self.tables:
+            return self.tables[name]
+        return np.broadcast_to(self.vectors[name], (self.chunk, self.vectors[name].size))
+
+    def rows(self, name: str) -> list[np.ndarray]:
+        """One flat (2R,) row per update of the chunk (the same vector when it does not change)."""
+        if name in self.tables:
+            return list(self.tables[name])
+        return [self.vectors[name]] * self.chunk
+
+    def stacked_rows(self, first: str, second: str) -> list[np.ndarray]:
+        """Rows of (2, 2R): ``first`` stacked over ``second`` (for the joint update of m and v)."""
+        if first not in self.tables and second not in self.tables:
+            return [np.stack([self.vectors[first], self.vectors[second]])] * self.chunk
+        return list(np.stack([self.table(first), self.table(second)], axis=1))
 
 
-def _run_block(surface, sampler, batch: Batch, values: dict, block: np.ndarray, record: bool) -> Outcome:
+def _run_block(
+    surface, sampler, batch: Batch, values: dict, block_kinds: np.ndarray, block: np.ndarray, record: bool
+) -> Outcome:
     steps, width = batch.steps, len(block)
+    n = 2 * width
     base = batch.hyper["lr"][block]
     theta0 = batch.starts[:, block].astype(float)
     plateau = schedules.PlateauState(values, base) if batch.schedule == "plateau" else None
     lo, hi = surface.bounds()
     centre, half = ((lo + hi) / 2)[:, None], ((hi - lo) / 2)[:, None]
-    kinds = {batch.kinds[i] for i in block}
+    kinds = set(block_kinds.tolist())
     has_z, has_w = "adamax" in kinds, "adadelta" in kinds
     min_value = surface.min_value
     threshold = (min_value + batch.tolerance) if min_value is not None else -np.inf
 
-    # Buffers: in recording mode each row of a history array; in summary mode two alternating
-    # rows, so the same loop serves both.
+    # State on the flat layout. In recording mode every row of a history array; in summary
+    # mode two alternating rows, so the same loop serves both.
     rows = steps + 1 if record else 2
-
-    def buffer(n=rows):
-        return np.zeros((n, 2, width))
-
-    position, first, second, zmax, wdelta = buffer(), buffer(), buffer(), buffer(), buffer()
-    grad_hist = np.empty((steps if record else 1, 2, width))
-    den_hist = np.empty((steps if record else 1, 2, width))
+    per_update = steps if record else 1
+    position = np.zeros((rows, n))
+    moments = np.zeros((rows, 2, n))  # m (velocity) stacked over v
+    zmax = np.zeros((rows, n))  # Adamax's u
+    wdelta = np.zeros((rows, n))  # AdaDelta's u (average of Δ²)
+    grads = np.zeros((per_update, 2, n))  # g stacked over g²
+    den_hist = np.ones((per_update, n))
     eta_hist = np.empty((steps, width)) if record else None
-    eff_hist = np.empty((steps, width)) if record else None
+    eff_hist = np.empty((steps, n)) if record else None
     loss_hist = np.empty((steps + 1, width)) if record else None
-    position[0] = theta0
+    position[0] = theta0.reshape(-1)
 
-    def row(index: int) -> int:
-        return index if record else index & 1
+    def row_views(array: np.ndarray, count: int) -> list[np.ndarray]:
+        return list(array) if record else [array[0], array[1]] * (count // 2 + 1)
+
+    P = row_views(position, steps + 1)
+    MV = row_views(moments, steps + 1)
+    M = [mv[0] for mv in MV[: steps + 1]] if record else [moments[0, 0], moments[1, 0]] * (steps // 2 + 1)
+    V = [mv[1] for mv in MV[: steps + 1]] if record else [moments[0, 1], moments[1, 1]] * (steps // 2 + 1)
+    Zr, Wr = row_views(zmax, steps + 1), row_views(wdelta, steps + 1)
+    GG = list(grads) if record else [grads[0]] * steps
+    G = [gg[0] for gg in GG[:1]] * steps if not record else [gg[0] for gg in GG]
+    G2 = [gg[1] for gg in GG[:1]] * steps if not record else [gg[1] for gg in GG]
+    DEN = list(den_hist) if record else [den_hist[0]] * steps
 
     loss0 = surface.value(theta0[0], theta0[1])
-    track = _Tracker(theta0, loss0, threshold, centre, half, record)
+    track = _Tracker(theta0, loss0, threshold, centre, half)
     need_loss = plateau is not None or not record
     if record and plateau is not None:
         loss_hist[0] = loss0
-    tmp = np.empty((2, width))
-    step_vec = np.empty((2, width))
-    look = np.empty((2, width))
-    ones = None
-    chunk = max(1, min(steps, CHUNK_FLOATS // (8 * max(width, 1))))
+    tmp, tmp2 = np.empty(n), np.empty((2, n))
+    step_vec, look = np.empty(n), np.empty(n)
+    mul, add, sub, div, sqrt, maximum, absolute, concatenate = (
+        np.multiply, np.add, np.subtract, np.divide, np.sqrt, np.maximum, np.abs, np.concatenate
+    )  # fmt: skip
+    chunk = max(1, min(steps, CHUNK_FLOATS // (16 * max(n, 1))))
     loss_prev = loss0
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
-        t_idx = np.arange(t0, t1)
-        eta = schedules.rates(batch.schedule, values, base, t_idx, steps)
-        coef = _Coefficients(batch, values, block, t0, t1, eta)
+        if batch.schedule in ("constant", "plateau"):
+            eta = base[None, :]  # one row: η does not change with the update (plateau: see below)
+        else:
+            eta = schedules.rates(batch.schedule, values, base, np.arange(t0, t1), steps)
+        coef = _Coefficients(batch, block_kinds, block, t0, t1, eta)
         if plateau is not None:
-            # η_t is only known during the run: split each η-dependent coefficient into A + B·η_t.
-            zero = _Coefficients(batch, values, block, t0, t1, np.zeros_like(eta))
-            unit = _Coefficients(batch, values, block, t0, t1, np.ones_like(eta))
-            linear = {n: (zero.tables[n], unit.tables[n] - zero.tables[n]) for n in ("b_m", "step", "eff")}
-        la, a_m, b_m = coef.get("lookahead"), coef.get("a_m"), coef.get("b_m")
-        a_v, b_v, c_v, e_i, e_o = (coef.get(n) for n in ("a_v", "b_v", "c_v", "e_i", "e_o"))
-        a_z, e_z, s_z = coef.get("a_z"), coef.get("e_z"), coef.get("s_z")
-        e_w, a_w, b_w = coef.get("e_w"), coef.get("a_w"), coef.get("b_w")
-        c_m, c_g, lam, eff = coef.get("c_m"), coef.get("c_g"), coef.get("step"), coef.get("eff")
-        has_la = not (isinstance(la, float) and la == 0.0)
-        m_is_g = plateau is None and isinstance(a_m, float) and a_m == 0.0 and isinstance(b_m, float) and b_m == 1.0
-        has_v = not (isinstance(a_v, float) and a_v == 0.0 and isinstance(b_v, float) and b_v == 0.0)
-        d_is_one = not (has_v or has_z or has_w) and e_i == 1.0 and e_o == 0.0
-        n_is_m = isinstance(c_m, float) and c_m == 1.0 and isinstance(c_g, float) and c_g == 0.0
-        if d_is_one and ones is None:
-            ones = np.ones((2, width))
+            # η_t is only known during the run: each η-dependent coefficient is A + B·η_t.
+            zero = _Coefficients(batch, block_kinds, block, t0, t1, np.zeros_like(eta))
+            unit = _Coefficients(batch, block_kinds, block, t0, t1, np.ones_like(eta))
+            linear = {name: (zero.table(name), unit.table(name) - zero.table(name)) for name in ("b_m", "step", "eff")}
+        # What this block needs, decided once per chunk.
+        has_la = not coef.is_("lookahead", 0.0)
+        has_m = plateau is not None or not (coef.is_("a_m", 0.0) and coef.is_("b_m", 1.0))
+        has_v = not (coef.is_("a_v", 0.0) and coef.is_("b_v", 0.0))
+        d_is_one = not (has_v or has_z or has_w) and coef.is_("e_i", 1.0) and coef.is_("e_o", 0.0)
+        n_is_m = coef.is_("c_m", 1.0) and coef.is_("c_g", 0.0)
+        has_e_i, has_e_o = not coef.is_("e_i", 0.0), not coef.is_("e_o", 0.0)
+        c_v_one = coef.is_("c_v", 1.0)
+        la = coef.flat("lookahead")
+        a_mv = np.stack([coef.flat("a_m"), coef.flat("a_v")])
+        b_mv_rows = coef.stacked_rows("b_m", "b_v")
+        a_m, a_v, b_v = coef.flat("a_m"), coef.flat("a_v"), coef.flat("b_v")
+        b_m_rows, c_v_rows = coef.rows("b_m"), coef.rows("c_v")
+        c_m_rows, c_g_rows, lam_rows = coef.rows("c_m"), coef.rows("c_g"), coef.rows("step")
+        e_i, e_o = coef.flat("e_i"), coef.flat("e_o")
+        d_const = np.sqrt(e_i) + e_o
+        a_z, e_z = coef.flat("a_z"), coef.flat("e_z")
+        e_w, a_w, b_w = coef.flat("e_w"), coef.flat("a_w"), coef.flat("b_w")
         if record:
             eta_hist[t0:t1] = eta
-            if d_is_one:
-                den_hist[t0:t1] = 1.0
             if plateau is None:
-                eff_hist[t0:t1] = np.broadcast_to(eff, (t1 - t0, width))
+                eff_hist[t0:t1] = coef.table("eff")
         for t in range(t0, t1):
             i = t - t0
-            th, th_next = position[row(t)], position[row(t + 1)]
-            m, m_next = first[row(t)], first[row(t + 1)]
-            g = grad_hist[t if record else 0]
-            d = den_hist[t if record else 0]
+            th, th_next = P[t], P[t + 1]
+            g, g2, d = G[t], G2[t], DEN[t]
             if plateau is not None:
-                eta_now = plateau.eta
+                eta_now = np.concatenate([plateau.eta, plateau.eta])
                 b_m_t = linear["b_m"][0][i] + linear["b_m"][1][i] * eta_now
+                b_mv_t = np.stack([b_m_t, b_v])
                 lam_t = linear["step"][0][i] + linear["step"][1][i] * eta_now
                 if record:
-                    eta_hist[t] = eta_now
+                    eta_hist[t] = plateau.eta
                     eff_hist[t] = linear["eff"][0][i] + linear["eff"][1][i] * eta_now
             else:
-                b_m_t = b_m[i] if isinstance(b_m, np.ndarray) and b_m.ndim == 2 else b_m
-                lam_t = lam[i] if isinstance(lam, np.ndarray) and lam.ndim == 2 else lam
-            # 1. the point the gradient is taken at
+                b_m_t, b_mv_t, lam_t = b_m_rows[i], b_mv_rows[i], lam_rows[i]
+            # 1. the gradient, at the look-ahead point for NAG (lecture)
             if has_la:
-                np.multiply(la, m, out=look)
-                np.subtract(th, look, out=look)
+                mul(la, M[t], out=look)
+                sub(th, look, out=look)
                 point = look
             else:
                 point = th
-            gx, gy = sampler(point[0], point[1], t)
-            g[0] = gx
-            g[1] = gy
-            # 2. first moment (or velocity)
-            if m_is_g:
-                m_cur = g
-            else:
-                np.multiply(a_m, m, out=m_next)
-                np.multiply(b_m_t, g, out=tmp)
-                np.add(m_next, tmp, out=m_next)
-                m_cur = m_next
-            # 3. denominator D
-            if d_is_one:
-                d = ones
-            else:
+            concatenate(sampler(point[:width], point[width:], t), out=g)
+            # 2. first and second moments, jointly when both are needed
+            if has_v:
+                mul(g, g, out=g2)
+            if has_m and has_v:
+                mv_next = MV[t + 1]
+                mul(a_mv, MV[t], out=mv_next)
+                mul(b_mv_t, GG[t], out=tmp2)
+                add(mv_next, tmp2, out=mv_next)
+            elif has_m:
+                mul(a_m, M[t], out=M[t + 1])
+                mul(b_m_t, g, out=tmp)
+                add(M[t + 1], tmp, out=M[t + 1])
+            elif has_v:
+                mul(a_v, V[t], out=V[t + 1])
+                mul(b_v, g2, out=tmp)
+                add(V[t + 1], tmp, out=V[t + 1])
+            m_cur = M[t + 1] if has_m else g
+            # 3. the denominator D
+            if not d_is_one:
                 if has_v:
-                    v, v_next = second[row(t)], second[row(t + 1)]
-                    np.multiply(g, g, out=tmp)
-                    np.multiply(b_v, tmp, out=tmp)
-                    np.multiply(a_v, v, out=v_next)
-                    np.add(v_next, tmp, out=v_next)
-                    c_v_t = c_v[i] if isinstance(c_v, np.ndarray) and c_v.ndim == 2 else c_v
-                    np.multiply(c_v_t, v_next, out=d)
-                    np.add(d, e_i, out=d)
+                    if c_v_one:
+                        add(V[t + 1], e_i, out=d)
+                    else:
+                        mul(c_v_rows[i], V[t + 1], out=d)
+                        if has_e_i:
+                            add(d, e_i, out=d)
+                    sqrt(d, out=d)
+                    if has_e_o:
+                        add(d, e_o, out=d)
                 else:
-                    np.multiply(e_i, ones if ones is not None else 1.0, out=d)
-                np.sqrt(d, out=d)
-                np.add(d, e_o, out=d)
+                    d[:] = d_const
                 if has_z:
-                    z, z_next = zmax[row(t)], zmax[row(t + 1)]
-                    np.abs(g, out=tmp)
-                    np.add(tmp, e_z, out=tmp)
-                    np.multiply(a_z, z, out=z_next)
-                    np.maximum(z_next, tmp, out=z_next)
-                    np.multiply(s_z, z_next, out=tmp)
-                    np.maximum(d, tmp, out=d)
+                    z_next = Zr[t + 1]
+                    absolute(g, out=tmp)
+                    add(tmp, e_z, out=tmp)
+                    mul(a_z, Zr[t], out=z_next)
+                    maximum(z_next, tmp, out=z_next)
+                    maximum(d, z_next, out=d)
                 if has_w:
-                    w = wdelta[row(t)]
-                    np.add(w, e_w, out=tmp)
-                    np.sqrt(tmp, out=tmp)
-                    np.divide(d, tmp, out=d)
-            # 4. the step S = (c_m m + c_g g) / D, and the move
+                    add(Wr[t], e_w, out=tmp)
+                    sqrt(tmp, out=tmp)
+                    div(d, tmp, out=d)
+            # 4. the step S = (c_m m + c_g g) / D and the move θ − λ S
             if n_is_m:
-                np.divide(m_cur, d, out=step_vec)
+                numerator = m_cur
             else:
-                c_m_t = c_m[i] if isinstance(c_m, np.ndarray) and c_m.ndim == 2 else c_m
-                c_g_t = c_g[i] if isinstance(c_g, np.ndarray) and c_g.ndim == 2 else c_g
-                np.multiply(c_m_t, m_cur, out=step_vec)
-                np.multiply(c_g_t, g, out=tmp)
-                np.add(step_vec, tmp, out=step_vec)
-                np.divide(step_vec, d, out=step_vec)
-            np.multiply(lam_t, step_vec, out=tmp)
-            np.subtract(th, tmp, out=th_next)
+                mul(c_m_rows[i], m_cur, out=step_vec)
+                mul(c_g_rows[i], g, out=tmp)
+                add(step_vec, tmp, out=step_vec)
+                numerator = step_vec
+            if d_is_one:
+                step = numerator
+            else:
+                div(numerator, d, out=step_vec)
+                step = step_vec
+            mul(lam_t, step, out=tmp)
+            sub(th, tmp, out=th_next)
             if has_w:
-                w, w_next = wdelta[row(t)], wdelta[row(t + 1)]
-                np.multiply(step_vec, step_vec, out=tmp)
-                np.multiply(b_w, tmp, out=tmp)
-                np.multiply(a_w, w, out=w_next)
-                np.add(w_next, tmp, out=w_next)
+                w_next = Wr[t + 1]
+                mul(step, step, out=tmp)
+                mul(b_w, tmp, out=tmp)
+                mul(a_w, Wr[t], out=w_next)
+                add(w_next, tmp, out=w_next)
             # 5. bookkeeping that needs the loss during the run
             if need_loss:
-                loss_next = surface.value(th_next[0], th_next[1])
+                loss_next = surface.value(th_next[:width], th_next[width:])
                 if plateau is not None:
                     plateau.update(loss_prev)
                     if record:
                         loss_hist[t + 1] = loss_next
                 if not record:
-                    track.step(t + 1, th, th_next, loss_prev, loss_next)
+                    track.step(t + 1, th.reshape(2, width), th_next.reshape(2, width), loss_prev, loss_next)
                 loss_prev = loss_next
     if not record:
-        return track.outcome(position[row(steps)], loss_prev)
+        return track.outcome(P[steps].reshape(2, width), loss_prev)
+    shaped = position.reshape(rows, 2, width)
     if plateau is None:
-        loss_hist = surface.value(position[:, 0], position[:, 1])
-    np.divide(eff_hist[:, None, :], den_hist, out=den_hist)
-    recording = Recording(position, loss_hist, grad_hist, eta_hist, den_hist, first, second, zmax, wdelta)
+        loss_hist = surface.value(shaped[:, 0], shaped[:, 1])
+    effective = np.divide(eff_hist, den_hist).reshape(steps, 2, width)
+    recording = Recording(
+        shaped,
+        loss_hist,
+        grads[:, 0].reshape(steps, 2, width),
+        eta_hist,
+        effective,
+        moments[:, 0].reshape(rows, 2, width),
+        moments[:, 1].reshape(rows, 2, width),
+        zmax.reshape(rows, 2, width),
+        wdelta.reshape(rows, 2, width),
+    )
     return _finish_recording(recording, threshold, centre, half)
 
 
 class _Tracker:
     """Summary statistics kept during a run in summary mode (O(runs) memory)."""
 
-    def __init__(self, theta0, loss0, threshold, centre, half, record):
+    def __init__(self, theta0, loss0, threshold, centre, half):
         width = loss0.shape[0]
         self.threshold, self.centre, self.half = threshold, centre, half
         self.alive = np.ones(width, dtype=bool)

@@ -11,14 +11,14 @@ one generic batched update that the engine runs for every run at once:
     m_{t+1} &= a_m m_t + b_m g_t \\
     v_{t+1} &= a_v v_t + b_v g_t^2 \\
     z_{t+1} &= \max(a_z z_t,\ |g_t| + e_z)           && \text{(Adamax's } u\text{)} \\
-    D_t &= \max\!\left(\sqrt{c_v v_{t+1} + e_i} + e_o,\ s_z z_{t+1}\right)
+    D_t &= \max\!\left(\sqrt{c_v v_{t+1} + e_i} + e_o,\ z_{t+1}\right)
             / \sqrt{w_t + e_w}                          && (w\text{: AdaDelta's } u) \\
     S_t &= (c_m m_{t+1} + c_g g_t) / D_t \\
     \theta_{t+1} &= \theta_t - \lambda_t S_t \\
     w_{t+1} &= a_w w_t + b_w S_t^2
 
 With neutral coefficients (``a_m = 0, b_m = 1`` makes m = g; ``e_i = 1`` and no v makes
-D = 1, ...) every rule of the table is one setting of these, and the neutral operations are
+D = 1; ``e_z = −∞`` keeps z at 0, ...) every rule of the table is one setting of these, and the neutral operations are
 exact in floating point, so a run gives the same numbers alone or in a mixed batch.
 :func:`coefficients` gives each rule's setting; the tests check every rule against an
 independent scalar transcription of optimizers.md.
@@ -206,8 +206,8 @@ NEUTRAL = {
     "e_i": 1.0,
     "e_o": 0.0,
     "a_z": 0.0,
-    "e_z": 0.0,
-    "s_z": 0.0,
+    # −∞ keeps z at 0 for every other rule, and max(D, 0) = D: no separate switch is needed.
+    "e_z": -np.inf,
     "e_w": 1.0,
     "a_w": 0.0,
     "b_w": 0.0,
@@ -216,8 +216,6 @@ NEUTRAL = {
     "step": None,  # λ_t: η_t unless the rule puts η_t into m
     "eff": None,  # η_t × (the factor of the effective learning rate beyond 1/D)
 }
-# Coefficients that may change with the update index (bias corrections, η_t inside m).
-TIME_VARYING = ("b_m", "c_v", "c_m", "c_g", "step", "eff")
 
 
 def coefficients(
@@ -259,7 +257,8 @@ def coefficients(
             "a_v": beta, "b_v": 1.0 - beta, "c_v": 1.0, "e_i": eps, "e_o": 0.0,
             "e_w": eps, "a_w": beta, "b_w": 1.0 - beta, "step": eta, "eff": eta,
         }  # fmt: skip
-    beta1, beta2, eps = hp["beta1"], hp["beta2"], hp["eps"]
+    # β1 and β2 are usually the same for every run of a sweep: powers of one value are cheaper.
+    beta1, beta2, eps = _compact(hp["beta1"]), _compact(hp["beta2"]), hp["eps"]
     moments = {"a_m": beta1, "b_m": 1.0 - beta1, "a_v": beta2, "b_v": 1.0 - beta2, "e_i": 0.0, "e_o": eps}
     if name == "adam":
         if lecture and not np.all(hp["bias_correction"]):
@@ -272,7 +271,7 @@ def coefficients(
     if name == "adamax":
         correction = 1.0 / (1.0 - beta1**k)
         return {
-            "a_m": beta1, "b_m": 1.0 - beta1, "a_z": beta2, "e_z": eps, "s_z": 1.0,
+            "a_m": beta1, "b_m": 1.0 - beta1, "a_z": beta2, "e_z": eps,
             "e_i": 0.0, "c_m": correction, "step": eta, "eff": eta * correction,
         }  # fmt: skip
     if name == "nadam":
@@ -281,9 +280,15 @@ def coefficients(
             c_m = beta1 / (1.0 - beta1 ** (k + 1))
             c_g = (1.0 - beta1) / (1.0 - beta1**k)
         else:
-            c_m, c_g = _torch_nadam_factors(beta1, hp["momentum_decay"], k)
+            c_m, c_g = _torch_nadam_factors(beta1, _compact(hp["momentum_decay"]), k)
         return {**moments, "c_v": c_v, "c_m": c_m, "c_g": c_g, "step": eta, "eff": eta}
     raise KeyError(name)
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """One value instead of many equal ones (it broadcasts to the same result)."""
+    values = np.asarray(values, dtype=float)
+    return values[:1] if values.size > 1 and np.all(values == values[0]) else values
 
 
 def _torch_nadam_factors(beta1: np.ndarray, psi: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
