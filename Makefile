@@ -42,7 +42,6 @@ format: $(DEV_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
-	$(BIN)/python -m bench.sweep
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -1,0 +1,106 @@
+"""Engine benchmark: the batched engine against a plain per-run Python loop, side by side.
+
+    python -m bench.engine            # full table (about a minute)
+    python -m bench.engine --quick    # smaller sweep, for a fast look
+
+(a) the default interactive scene: 9 optimizers × 1 run × 500 steps on Rosenbrock with full
+    recording, against the plain loop recording the same quantities (position, loss,
+    gradient, η_t, effective rate, state);
+(b) a sweep: 9 optimizers × N runs × 500 steps in summary mode, in run-steps per second,
+    against the plain loop without recording (it keeps nothing per step either).
+
+Times are the best of several repeats, measured in one process, one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+
+from bench.plain_loop import run_plain
+from optim_core import engine
+from optim_core.api import simulate
+from optim_core.optimizers import OPTIMIZERS
+from optim_core.spec import Spec, resolved
+from surfaces import make_surface
+
+NAMES = list(OPTIMIZERS)
+START = (-1.2, 1.0)
+STEPS = 500
+
+
+def best_of(repeats: int, fn) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def defaults() -> dict[str, dict]:
+    return {name: resolved(Spec(name), info.params) for name, info in OPTIMIZERS.items()}
+
+
+def plain_scene(hp, record: bool, runs_per_optimizer: int = 1) -> None:
+    for name in NAMES:
+        for _ in range(runs_per_optimizer):
+            run_plain(name, hp[name], START, STEPS, record=record)
+
+
+def sweep_batch(runs: int) -> engine.Batch:
+    kinds = [name for name in NAMES for _ in range(runs)]
+    total = len(kinds)
+    hyper: dict[str, np.ndarray] = {}
+    for j, name in enumerate(NAMES):
+        for key, value in resolved(Spec(name), OPTIMIZERS[name].params).items():
+            hyper.setdefault(key, np.full(total, np.nan))[j * runs : (j + 1) * runs] = float(value)
+    # A grid of learning rates around each default, as a sweep would give.
+    hyper["lr"] = hyper["lr"] * np.tile(np.geomspace(0.25, 4.0, runs), len(NAMES))
+    starts = np.tile(np.array(START)[:, None], (1, total))
+    return engine.Batch(kinds, hyper, starts, STEPS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1,000 runs per optimizer instead of 10,000")
+    args = parser.parse_args()
+    hp = defaults()
+    surface = make_surface("rosenbrock")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, NumPy {np.__version__}"
+    )
+
+    # (a) the interactive scene
+    specs = NAMES
+    simulate("rosenbrock", specs, start=START, steps=STEPS)  # warm-up
+    engine_full = best_of(15, lambda: simulate("rosenbrock", specs, start=START, steps=STEPS))
+    plain_full = best_of(15, lambda: plain_scene(hp, record=True))
+    plain_bare = best_of(15, lambda: plain_scene(hp, record=False))
+    print("\n(a) 9 optimizers x 1 run x 500 steps, full recording (best of 15)")
+    print(f"{'':44}{'time':>10}{'vs plain':>10}")
+    print(f"{'plain Python loop, same recording':44}{plain_full * 1e3:>8.2f}ms{1.0:>9.2f}x")
+    print(f"{'plain Python loop, positions only':44}{plain_bare * 1e3:>8.2f}ms{plain_bare / plain_full:>9.2f}x")
+    print(f"{'engine via simulate() (full recording)':44}{engine_full * 1e3:>8.2f}ms{engine_full / plain_full:>9.2f}x")
+
+    # (b) the sweep
+    runs = 1000 if args.quick else 10_000
+    batch = sweep_batch(runs)
+    total_run_steps = len(batch.kinds) * STEPS
+    engine_sweep = best_of(2, lambda: engine.run(surface, batch, record=False))
+    sample = 20
+    plain_sample = best_of(3, lambda: plain_scene(hp, record=False, runs_per_optimizer=sample))
+    plain_rate = len(NAMES) * sample * STEPS / plain_sample
+    engine_rate = total_run_steps / engine_sweep
+    print(f"\n(b) 9 optimizers x {runs:,} runs x 500 steps, summary mode")
+    print(f"{'':44}{'run-steps/s':>14}{'vs plain':>10}")
+    print(f"{'plain Python loop (9 x 20 runs, per run-step)':44}{plain_rate / 1e6:>12.2f} M{1.0:>9.1f}x")
+    print(f"{'engine, summary mode':44}{engine_rate / 1e6:>12.2f} M{engine_rate / plain_rate:>9.1f}x")
+    print(f"engine sweep wall time: {engine_sweep:.2f} s for {total_run_steps / 1e6:.0f} M run-steps")
+
+
+if __name__ == "__main__":
+    main()
