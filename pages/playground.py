@@ -48,7 +48,9 @@ with st.sidebar:
                 if param.name in (opt.pytorch_only if convention == "lecture" else opt.lecture_only):
                     continue
                 default = suggested.get(param.name, param.default)
-                values[param.name] = param_control(param, f"pg_o_{name}_{param.name}", default, label=param.doc)
+                # One set of settings per surface, starting from the rates suggested for it.
+                key = f"pg_o_{surface_name}_{name}_{param.name}"
+                values[param.name] = param_control(param, key, default, label=param.doc)
         optimizer_specs.append(format_spec(name, values))
 
 if not optimizer_specs:

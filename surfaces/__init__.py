@@ -6,6 +6,8 @@ each name to its class, whose ``info`` holds the metadata and declared parameter
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from optim_core.spec import Spec, SpecError, build_spec, parse_spec, resolved
 from surfaces.base import Minimum, Surface, SurfaceInfo
 from surfaces.classic import (
@@ -24,6 +26,7 @@ from surfaces.classic import (
 )
 from surfaces.custom import Custom, ExpressionError, parse_expression
 from surfaces.sparse import SparseDense
+from surfaces.suggested import SUGGESTED
 
 CATALOG: dict[str, type[Surface]] = {
     cls.info.name: cls
@@ -45,6 +48,8 @@ CATALOG: dict[str, type[Surface]] = {
     )
 }
 PARAMS = {name: cls.info.params for name, cls in CATALOG.items()}
+for _name, _cls in CATALOG.items():
+    _cls.info = replace(_cls.info, suggested=SUGGESTED.get(_name, {}))
 
 
 def parse_surface_spec(text: str) -> Spec:

@@ -48,7 +48,7 @@ def test_playground_steps_slider_changes_the_paths():
 def test_playground_learning_rate_changes_one_path_only():
     at = open_app()
     before = {t["name"]: t for t in figures(at)[0]["data"]}
-    at.select_slider(key="pg_o_gd_lr").set_value(0.01).run()
+    at.select_slider(key="pg_o_rosenbrock_gd_lr").set_value(0.01).run()
     after = {t["name"]: t for t in figures(at)[0]["data"]}
     assert not at.exception
     assert json.dumps(before["gd"]["x"]) != json.dumps(
