@@ -59,17 +59,22 @@ if not optimizer_specs:
 
 try:
     surface_spec = format_spec(surface_name, surface_values)
-    surface = make_surface(surface_spec)
     scenario = Scenario(
         surface=surface_spec,
         optimizers=optimizer_specs,
         steps=steps,
         convention=convention,
     ).validate()
-    result = run_scenario(scenario.to_json())
+    st.session_state["pg_last_valid"] = (surface_spec, scenario.to_json())
 except SpecError as error:
-    st.error(f"Not run: {error}")
-    st.stop()
+    # Bad input changes nothing: say what is wrong and keep showing the last valid settings.
+    st.error(f"Not applied: {error}")
+    if "pg_last_valid" not in st.session_state:
+        st.stop()
+    st.caption("Showing the last valid settings.")
+surface_spec, scenario_json = st.session_state["pg_last_valid"]
+surface = make_surface(surface_spec)
+result = run_scenario(scenario_json)
 
 left, right = st.columns([3, 2])
 with left:

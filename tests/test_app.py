@@ -70,10 +70,12 @@ def test_playground_refuses_a_hostile_typed_function_with_a_message():
     at = open_app()
     at.selectbox(key="pg_surface").set_value("custom").run()
     assert not at.exception and figures(at)
+    before = figures(at)[0]
     at.text_input(key="pg_s_custom_expr").input("__import__('os').system('echo hi')").run()
     assert not at.exception
     assert len(at.error) == 1
     assert "may be called" in at.error[0].value  # names what is allowed
+    assert figures(at)[0] == before  # the last valid function is still drawn
 
 
 def test_reference_slider_changes_the_schedule_curves():

@@ -149,7 +149,12 @@ def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
     log = minimum is not None
     fig.update_layout(
         xaxis={"title": "step"},
-        yaxis={"title": "f − f* (log)" if log else "f", "type": "log" if log else "linear", "exponentformat": "power"},
+        yaxis={
+            "title": "f − f* (log)" if log else "f",
+            "type": "log" if log else "linear",
+            "exponentformat": "power",
+            **({"dtick": 1} if log else {}),
+        },
         **_layout(font_scale, height=360),
     )
     return fig
