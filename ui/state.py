@@ -1,0 +1,215 @@
+"""The Playground's whole state, and its round trip through the page URL.
+
+Pure functions (no Streamlit), so the tests can check every tampered URL directly. A URL
+holds spec strings in the grammar of interface.md:
+
+    ?surface=rosenbrock:a=1&opt=adam:lr=0.05&opt=gd:lr=0.001&start=-1.2,1&steps=500
+     &schedule=cosine&conv=lecture&seed=0&step=250&present=1
+
+A part that does not parse is ignored and named in a warning; the rest of the URL still
+applies, and anything ignored falls back to its default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from optim_core.api import Scenario, parse_optimizer, parse_schedule
+from optim_core.optimizers import CONVENTIONS
+from optim_core.spec import SpecError
+from surfaces import CATALOG, make_surface, parse_surface_spec
+
+DEFAULT_OPTIMIZERS = ("gd", "momentum", "adagrad", "rmsprop", "adam")
+MAX_RUNS = 12
+MAX_PLAYGROUND_STEPS = 5000
+KEYS = ("surface", "opt", "start", "steps", "schedule", "conv", "seed", "step", "present")
+
+
+@dataclass(frozen=True)
+class PlaygroundState:
+    surface: str = "rosenbrock"
+    optimizers: tuple[str, ...] = ()  # empty: the defaults with the surface's suggested rates
+    start: tuple[float, float] | None = None  # None: the surface's first start point
+    steps: int = 500
+    schedule: str = "constant"
+    convention: str = "lecture"
+    seed: int = 0
+    selected_step: int | None = None  # the step the arrows inspect (None: the last)
+    presentation: bool = False
+
+    def resolved_optimizers(self) -> tuple[str, ...]:
+        if self.optimizers:
+            return self.optimizers
+        return default_optimizers(self.surface)
+
+    def scenario(self) -> Scenario:
+        return Scenario(
+            surface=self.surface,
+            optimizers=list(self.resolved_optimizers()),
+            start=self.start,
+            steps=self.steps,
+            schedule=self.schedule,
+            convention=self.convention,
+            seed=self.seed,
+        )
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, **ui) -> PlaygroundState:
+        return cls(
+            surface=scenario.surface,
+            optimizers=tuple(scenario.optimizers),
+            start=None if scenario.start is None else tuple(scenario.start),
+            steps=scenario.steps,
+            schedule=scenario.schedule,
+            convention=scenario.convention,
+            seed=scenario.seed,
+            **ui,
+        )
+
+
+def default_optimizers(surface: str) -> tuple[str, ...]:
+    """The default set of optimizers, each at the rate suggested for the surface."""
+    name = surface.split(":")[0]
+    suggested = CATALOG[name].info.suggested if name in CATALOG else {}
+    specs = []
+    for optimizer in DEFAULT_OPTIMIZERS:
+        lr = suggested.get(optimizer, {}).get("lr")
+        specs.append(optimizer if lr is None else f"{optimizer}:lr={lr!r}")
+    return tuple(specs)
+
+
+@dataclass
+class Parsed:
+    state: PlaygroundState
+    ignored: list[str] = field(default_factory=list)  # one human sentence per ignored part
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def from_query(params: dict[str, list[str]]) -> Parsed:
+    """Read a state from query parameters (each key -> all its values); never raises."""
+    state = PlaygroundState()
+    ignored: list[str] = []
+
+    def single(key: str) -> str | None:
+        values = params.get(key) or []
+        if len(values) > 1:
+            ignored.append(f"{key}: given {len(values)} times, used the first")
+        return values[0] if values else None
+
+    for key in params:
+        if key not in KEYS:
+            ignored.append(f"unknown parameter {_short(key, 30)!r}")
+    surface = single("surface")
+    if surface is not None:
+        try:
+            make_surface(surface)
+            state = replace(state, surface=str(parse_surface_spec(surface)))
+        except SpecError as error:
+            ignored.append(f"surface: {error}")
+    convention = single("conv")
+    if convention is not None:
+        if convention in CONVENTIONS:
+            state = replace(state, convention=convention)
+        else:
+            ignored.append(f"conv: {_short(convention)!r} is not one of {', '.join(CONVENTIONS)}")
+    optimizers = []
+    for text in (params.get("opt") or [])[:MAX_RUNS]:
+        try:
+            optimizers.append(str(parse_optimizer(text, state.convention)))
+        except SpecError as error:
+            ignored.append(f"opt: {error}")
+    if len(params.get("opt") or []) > MAX_RUNS:
+        ignored.append(f"opt: at most {MAX_RUNS} optimizers, the rest were dropped")
+    if optimizers:
+        state = replace(state, optimizers=tuple(optimizers))
+    start = single("start")
+    if start is not None:
+        point = _parse_point(start)
+        if point is None:
+            ignored.append(f"start: {_short(start)!r} is not x,y (two finite numbers)")
+        elif not _inside(state.surface, point):
+            ignored.append(f"start: ({point[0]:g}, {point[1]:g}) lies outside the surface's bounds")
+        else:
+            state = replace(state, start=point)
+    steps = _parse_int(single("steps"), "steps", 1, MAX_PLAYGROUND_STEPS, ignored)
+    if steps is not None:
+        state = replace(state, steps=steps)
+    schedule = single("schedule")
+    if schedule is not None:
+        try:
+            spec = parse_schedule(schedule)
+            state = replace(state, schedule=str(spec))
+            state.scenario().validate()
+        except SpecError as error:
+            state = replace(state, schedule="constant")
+            ignored.append(f"schedule: {error}")
+    seed = _parse_int(single("seed"), "seed", 0, 2**31 - 1, ignored)
+    if seed is not None:
+        state = replace(state, seed=seed)
+    selected = _parse_int(single("step"), "step", 0, state.steps, ignored)
+    if selected is not None:
+        state = replace(state, selected_step=selected)
+    present = single("present")
+    if present is not None:
+        if present in ("0", "1"):
+            state = replace(state, presentation=present == "1")
+        else:
+            ignored.append(f"present: {_short(present)!r} is not 0 or 1")
+    return Parsed(state, ignored)
+
+
+def to_query(state: PlaygroundState) -> dict[str, str | list[str]]:
+    """The query parameters that reproduce ``state`` (defaults left out, to keep links short)."""
+    out: dict[str, str | list[str]] = {"surface": state.surface}
+    if state.optimizers:
+        out["opt"] = list(state.optimizers)
+    if state.start is not None:
+        out["start"] = f"{state.start[0]!r},{state.start[1]!r}"
+    if state.steps != 500:
+        out["steps"] = str(state.steps)
+    if state.schedule != "constant":
+        out["schedule"] = state.schedule
+    if state.convention != "lecture":
+        out["conv"] = state.convention
+    if state.seed:
+        out["seed"] = str(state.seed)
+    if state.selected_step is not None:
+        out["step"] = str(state.selected_step)
+    if state.presentation:
+        out["present"] = "1"
+    return out
+
+
+def _parse_point(text: str) -> tuple[float, float] | None:
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        x, y = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+
+
+def _inside(surface: str, point: tuple[float, float]) -> bool:
+    lo, hi = make_surface(surface).bounds()
+    return bool(lo[0] <= point[0] <= hi[0] and lo[1] <= point[1] <= hi[1])
+
+
+def _parse_int(text: str | None, key: str, low: int, high: int, ignored: list[str]) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        ignored.append(f"{key}: {_short(text)!r} is not a whole number")
+        return None
+    if not low <= value <= high:
+        ignored.append(f"{key}: {value} is out of range; allowed: {low} to {high}")
+        return None
+    return value
