@@ -1,85 +1,341 @@
-"""Playground: one surface, any set of optimizers side by side, their paths and losses."""
+"""Playground: one surface, any set of optimizers side by side; every state is the page URL."""
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from optim_core.api import Scenario
+from optim_core.api import Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
-from optim_core.spec import SpecError, format_spec
-from surfaces import CATALOG, make_surface
+from optim_core.schedules import SCHEDULES, preview
+from optim_core.spec import SpecError, format_spec, resolved
+from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.compute import run_scenario, surface_grid
 from ui.controls import param_control
-from ui.figures import contour_figure, loss_figure
+from ui.figures import (
+    contour_figure,
+    distance_figure,
+    effective_lr_figure,
+    inspect_figure,
+    loss_figure,
+    schedule_figure,
+    surface3d_figure,
+)
+from ui.state import MAX_PLAYGROUND_STEPS, MAX_RUNS, PlaygroundState, from_query, to_query
 
-DEFAULT_OPTIMIZERS = ["gd", "momentum", "adagrad", "rmsprop", "adam"]
+CHART_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 3, "filename": "optimizer-playground"},
+}
+ss = st.session_state
 
-st.title("Playground")
 
+def plain(text: str) -> str:
+    """User text made inert for Streamlit's Markdown (no links, images, emphasis or HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
+
+
+# ----- state <-> widgets ------------------------------------------------------------------------
+def seed_widgets(state: PlaygroundState) -> None:
+    """Write a state into the widgets' session keys (before the widgets are drawn)."""
+    surface = parse_surface_spec(state.surface)
+    ss["pg_surface"] = surface.name
+    for param in CATALOG[surface.name].info.params:
+        ss[f"pg_s_{surface.name}_{param.name}"] = surface.values.get(param.name, param.default)
+    ss["pg_runs"] = []
+    ss["pg_next_run"] = 0
+    for text in state.resolved_optimizers():
+        spec = parse_optimizer(text, state.convention)
+        add_run(spec.name, {**spec.values}, spec.label or "")
+    schedule = parse_schedule(state.schedule)
+    ss["pg_schedule"] = schedule.name
+    for param in SCHEDULES[schedule.name].params:
+        ss[f"pg_sch_{schedule.name}_{param.name}"] = schedule.values.get(param.name, param.default)
+    start = state.start or make_surface(state.surface).starts[0]
+    ss["pg_start_x"], ss["pg_start_y"] = float(start[0]), float(start[1])
+    ss["pg_steps"] = state.steps
+    ss["pg_convention"] = state.convention
+    ss["pg_seed"] = state.seed
+    ss["pg_step"] = state.steps if state.selected_step is None else state.selected_step
+    ss["pg_present"] = state.presentation
+
+
+def add_run(name: str, values: dict, label: str = "") -> None:
+    rid = ss["pg_next_run"]
+    ss["pg_next_run"] = rid + 1
+    ss["pg_runs"] = [*ss["pg_runs"], rid]
+    ss[f"pg_run{rid}_name"] = name
+    ss[f"pg_run{rid}_label"] = label
+    for param in OPTIMIZERS[name].params:
+        ss[f"pg_run{rid}_{param.name}"] = values.get(param.name, param.default)
+
+
+def suggested_lr(surface: str, optimizer: str) -> float:
+    default = next(p.default for p in OPTIMIZERS[optimizer].params if p.name == "lr")
+    return CATALOG[surface].info.suggested.get(optimizer, {}).get("lr", default)
+
+
+def explicit(params, read) -> dict:
+    """The values that differ from the defaults (so specs and links stay short)."""
+    values = {}
+    for param in params:
+        value = read(param)
+        if value != param.default:
+            values[param.name] = value
+    return values
+
+
+def state_from_widgets() -> PlaygroundState:
+    surface = ss["pg_surface"]
+    surface_spec = format_spec(
+        surface, explicit(CATALOG[surface].info.params, lambda p: ss[f"pg_s_{surface}_{p.name}"])
+    )
+    convention = ss["pg_convention"]
+    optimizers = []
+    for rid in ss["pg_runs"]:
+        name = ss[f"pg_run{rid}_name"]
+        info = OPTIMIZERS[name]
+        skip = info.pytorch_only if convention == "lecture" else info.lecture_only
+        params = [p for p in info.params if p.name not in skip]
+        values = explicit(params, lambda p, rid=rid: ss[f"pg_run{rid}_{p.name}"])
+        values.setdefault("lr", ss[f"pg_run{rid}_lr"])  # the rate is always written out
+        optimizers.append(format_spec(name, values, ss[f"pg_run{rid}_label"].strip() or None))
+    schedule = ss["pg_schedule"]
+    schedule_spec = format_spec(
+        schedule, explicit(SCHEDULES[schedule].params, lambda p: ss[f"pg_sch_{schedule}_{p.name}"])
+    )
+    start = (float(ss["pg_start_x"]), float(ss["pg_start_y"]))
+    default_start = tuple(float(c) for c in make_surface(surface_spec).starts[0])
+    return PlaygroundState(
+        surface=surface_spec,
+        optimizers=tuple(optimizers),
+        start=None if start == default_start else start,
+        steps=int(ss["pg_steps"]),
+        schedule=schedule_spec,
+        convention=convention,
+        seed=int(ss["pg_seed"]),
+        selected_step=None if ss["pg_step"] >= ss["pg_steps"] else int(ss["pg_step"]),
+        presentation=bool(ss["pg_present"]),
+    )
+
+
+# ----- callbacks (run before the script, so they may change widget values) -----------------------
+def on_surface_change() -> None:
+    surface = ss["pg_surface"]
+    start = CATALOG[surface]({p.name: p.default for p in CATALOG[surface].info.params}).starts[0]
+    ss["pg_start_x"], ss["pg_start_y"] = float(start[0]), float(start[1])
+    for rid in ss["pg_runs"]:
+        ss[f"pg_run{rid}_lr"] = suggested_lr(surface, ss[f"pg_run{rid}_name"])
+
+
+def on_add_run() -> None:
+    name = ss["pg_add"]
+    same = sum(ss[f"pg_run{rid}_name"] == name for rid in ss["pg_runs"])
+    add_run(name, {"lr": suggested_lr(ss["pg_surface"], name)}, f"{name} {same + 1}" if same else "")
+
+
+def on_remove_run(rid: int) -> None:
+    ss["pg_runs"] = [r for r in ss["pg_runs"] if r != rid]
+
+
+def on_optimizer_change(rid: int) -> None:
+    name = ss[f"pg_run{rid}_name"]
+    for param in OPTIMIZERS[name].params:
+        ss[f"pg_run{rid}_{param.name}"] = param.default
+    ss[f"pg_run{rid}_lr"] = suggested_lr(ss["pg_surface"], name)
+
+
+def on_contour_click() -> None:
+    points = (ss.get("pg_contour") or {}).get("selection", {}).get("points", [])
+    if points:
+        ss["pg_start_x"], ss["pg_start_y"] = float(points[0]["x"]), float(points[0]["y"])
+
+
+def on_upload() -> None:
+    upload = ss.get("pg_upload")
+    if upload is None:
+        return
+    try:
+        scenario = Scenario.from_json(upload.getvalue())
+    except SpecError as error:
+        ss["pg_upload_error"] = f"{upload.name}: {error}"
+        return
+    ss.pop("pg_upload_error", None)
+    seed_widgets(PlaygroundState.from_scenario(scenario, presentation=bool(ss.get("pg_present"))))
+
+
+# ----- first load: the URL is the state ----------------------------------------------------------
+if "pg_runs" not in ss:
+    parsed = from_query({key: st.query_params.get_all(key) for key in st.query_params})
+    seed_widgets(parsed.state)
+    ss["pg_url_ignored"] = parsed.ignored
+
+present = ss.get("pg_present", False)
+top_left, top_right = st.columns([5, 1])
+top_left.title("Playground")
+top_right.toggle("Presentation", key="pg_present", help="Hide the controls and enlarge the fonts, for a projector")
+font_scale = 1.5 if present else 1.0
+if present:
+    # A fixed style rule (no user text): hide the sidebar and its toggle.
+    st.markdown(
+        "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}</style>",
+        unsafe_allow_html=True,
+    )
+if ss.get("pg_url_ignored"):
+    st.warning(
+        "Parts of the link were ignored and their defaults used instead:\n\n"
+        + "\n".join(f"- {plain(item)}" for item in ss["pg_url_ignored"])
+    )
+
+# ----- controls ----------------------------------------------------------------------------------
 with st.sidebar:
-    surface_name = st.selectbox(
+    st.selectbox(
         "Surface",
         list(CATALOG),
         key="pg_surface",
+        on_change=on_surface_change,
         format_func=lambda name: CATALOG[name].info.display_name,
     )
-    info = CATALOG[surface_name].info
-    surface_values = {}
+    surface_name = ss["pg_surface"]
+    surface_info = CATALOG[surface_name].info
     with st.expander("Surface parameters", expanded=surface_name == "custom"):
-        for param in info.params:
-            key = f"pg_s_{surface_name}_{param.name}"
-            surface_values[param.name] = param_control(param, key, param.default)
-    chosen = st.multiselect(
-        "Optimizers",
-        list(OPTIMIZERS),
-        default=DEFAULT_OPTIMIZERS,
-        key="pg_optimizers",
-        format_func=lambda name: OPTIMIZERS[name].display_name,
-    )
-    convention = st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True)
-    steps = st.slider("Steps", 10, 2000, 500, step=10, key="pg_steps")
-    optimizer_specs = []
-    for name in chosen:
-        opt = OPTIMIZERS[name]
-        suggested = info.suggested.get(name, {})
-        with st.expander(f"{opt.display_name}", expanded=False):
-            values = {}
-            for param in opt.params:
-                if param.name in (opt.pytorch_only if convention == "lecture" else opt.lecture_only):
-                    continue
-                default = suggested.get(param.name, param.default)
-                # One set of settings per surface, starting from the rates suggested for it.
-                key = f"pg_o_{surface_name}_{name}_{param.name}"
-                values[param.name] = param_control(param, key, default, label=param.doc)
-        optimizer_specs.append(format_spec(name, values))
+        for param in surface_info.params:
+            param_control(param, f"pg_s_{surface_name}_{param.name}", param.default, label=f"{param.name}: {param.doc}")
+    st.caption("Start point (or click the contour)")
+    sx, sy = st.columns(2)
+    sx.number_input("x₀", key="pg_start_x", format="%.4g")
+    sy.number_input("y₀", key="pg_start_y", format="%.4g")
+    st.slider("Steps", 10, MAX_PLAYGROUND_STEPS, step=10, key="pg_steps")
+    st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True)
+    convention = ss["pg_convention"]
 
-if not optimizer_specs:
-    st.info("Choose at least one optimizer in the sidebar to see its path.")
+    st.subheader("Optimizers")
+    for rid in ss["pg_runs"]:
+        name = ss[f"pg_run{rid}_name"]
+        label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
+        with st.expander(f"{label} · η = {ss[f'pg_run{rid}_lr']:g}"):
+            st.selectbox(
+                "optimizer",
+                list(OPTIMIZERS),
+                key=f"pg_run{rid}_name",
+                on_change=on_optimizer_change,
+                args=(rid,),
+                format_func=lambda n: OPTIMIZERS[n].display_name,
+            )
+            info = OPTIMIZERS[ss[f"pg_run{rid}_name"]]
+            skip = info.pytorch_only if convention == "lecture" else info.lecture_only
+            for param in info.params:
+                if param.name not in skip:
+                    param_control(param, f"pg_run{rid}_{param.name}", param.default, label=param.doc)
+            st.text_input("label", key=f"pg_run{rid}_label", max_chars=40, help="tells two runs of one optimizer apart")
+            st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
+    if len(ss["pg_runs"]) < MAX_RUNS:
+        add_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
+        add_col.selectbox("Add", list(OPTIMIZERS), key="pg_add", format_func=lambda n: OPTIMIZERS[n].display_name)
+        button_col.button("Add run", on_click=on_add_run)
+
+    st.subheader("Schedule")
+    st.selectbox("η_t", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name)
+    schedule_name = ss["pg_schedule"]
+    for param in SCHEDULES[schedule_name].params:
+        key = f"pg_sch_{schedule_name}_{param.name}"
+        if param.default is None and ss.get(key) is None:
+            continue  # optional keys (t_max, base_lr, ...) keep their documented defaults
+        param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
+    st.number_input("Seed (noise, mini-batches)", 0, 2**31 - 1, key="pg_seed", step=1)
+    st.subheader("Scenario")
+    st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
+    if ss.get("pg_upload_error"):
+        st.error(plain(ss["pg_upload_error"]))
+
+# ----- run ---------------------------------------------------------------------------------------
+if not ss["pg_runs"]:
+    st.info("Add at least one optimizer in the sidebar to see its path.")
     st.stop()
-
 try:
-    surface_spec = format_spec(surface_name, surface_values)
-    scenario = Scenario(
-        surface=surface_spec,
-        optimizers=optimizer_specs,
-        steps=steps,
-        convention=convention,
-    ).validate()
-    st.session_state["pg_last_valid"] = (surface_spec, scenario.to_json())
+    state = state_from_widgets()
+    scenario = state.scenario().validate()
+    ss["pg_last_valid"] = (state, scenario.to_json())
 except SpecError as error:
     # Bad input changes nothing: say what is wrong and keep showing the last valid settings.
-    st.error(f"Not applied: {error}")
-    if "pg_last_valid" not in st.session_state:
+    st.error(f"Not applied: {plain(str(error))}")
+    if "pg_last_valid" not in ss:
         st.stop()
     st.caption("Showing the last valid settings.")
-surface_spec, scenario_json = st.session_state["pg_last_valid"]
-surface = make_surface(surface_spec)
-result = run_scenario(scenario_json)
+state, scenario_json = ss["pg_last_valid"]
+wanted = to_query(state)
+current = {key: st.query_params.get_all(key) for key in st.query_params}
+if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
+    st.query_params.from_dict(wanted)
 
+surface = make_surface(state.surface)
+result = run_scenario(scenario_json)
+grid = surface_grid(state.surface)
+
+if schedule_name != "constant" and not present:
+    with st.sidebar:
+        try:
+            sched = parse_schedule(state.schedule)
+            values = resolved(sched, SCHEDULES[sched.name].params)
+            curve = preview(sched.name, values, 1.0, state.steps)
+            st.plotly_chart(schedule_figure({"η_t / η": curve}, font_scale=0.8), key="pg_schedule_preview")
+        except SpecError as error:
+            st.caption(plain(str(error)))
+
+# ----- views -------------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(contour_figure(surface, result, grid=surface_grid(surface_spec)), key="pg_contour")
+    st.plotly_chart(
+        contour_figure(surface, result, grid=grid, font_scale=font_scale),
+        key="pg_contour",
+        on_select=on_contour_click,
+        selection_mode="points",
+        config=CHART_CONFIG,
+    )
 with right:
-    st.plotly_chart(loss_figure(result), key="pg_loss")
-    st.caption(info.notes)
+    st.plotly_chart(loss_figure(result, font_scale), key="pg_loss", config=CHART_CONFIG)
+    distance = distance_figure(result, font_scale)
+    if distance is not None:
+        st.plotly_chart(distance, key="pg_distance", config=CHART_CONFIG)
+    st.caption(plain(surface_info.notes))
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(effective_lr_figure(result, font_scale), key="pg_eff", config=CHART_CONFIG)
+with right:
+    st.plotly_chart(
+        surface3d_figure(surface, result, grid=grid, font_scale=font_scale), key="pg_3d", config=CHART_CONFIG
+    )
+
+st.subheader("At one step")
+if ss["pg_step"] > state.steps:
+    ss["pg_step"] = state.steps
+st.slider("Inspect step", 0, state.steps, key="pg_step")
+step = int(ss["pg_step"])
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(inspect_figure(result, step, font_scale), key="pg_inspect", config=CHART_CONFIG)
+with right:
+    st.caption("Thick arrow: the update made. Thin arrows: the plain gradient step −η_t g and the velocity.")
+    rows = []
+    for i, info in enumerate(result.runs):
+        k = min(step, int(result.valid_rows[i]) - 1)
+        row = {"run": info.label, "step": k, "x": result.positions[i, k, 0], "y": result.positions[i, k, 1]}
+        row["loss"] = result.loss[i, k]
+        if k < state.steps:
+            row["g_x"], row["g_y"] = result.gradients[i, k]
+        for name, values in result.state(i).items():
+            row[f"{name}_x"], row[f"{name}_y"] = values[min(k + 1, state.steps)]
+        rows.append(row)
+    st.dataframe(rows, hide_index=True)
+
+st.subheader("Summary")
 st.dataframe(result.summary().drop(columns=["run"]), hide_index=True)
+download_csv, download_json = st.columns(2)
+download_csv.download_button(
+    "Download the table (CSV)", result.to_frame().to_csv(index=False), "optimizer-runs.csv", "text/csv", key="pg_csv"
+)
+download_json.download_button(
+    "Download the scenario (JSON)", scenario_json, "scenario.json", "application/json", key="pg_json"
+)

@@ -31,6 +31,10 @@ def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout)
     wait_idle(page, timeout)
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.js-plotly-plot'); return el && el.data && el.data.length > 0; }",
+        timeout=timeout,
+    )
 
 
 def wait_idle(page: Page, timeout: float = 60_000) -> None:

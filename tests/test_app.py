@@ -12,8 +12,10 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/playground.py", "pages/reference.py"]
 
 
-def open_app(page: str | None = None) -> AppTest:
+def open_app(page: str | None = None, query: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.run()
     if page and page != PAGES[0]:
         at.switch_page(page).run()
@@ -48,7 +50,7 @@ def test_playground_steps_slider_changes_the_paths():
 def test_playground_learning_rate_changes_one_path_only():
     at = open_app()
     before = {t["name"]: t for t in figures(at)[0]["data"]}
-    at.select_slider(key="pg_o_rosenbrock_gd_lr").set_value(0.01).run()
+    at.select_slider(key="pg_run0_lr").set_value(0.01).run()
     after = {t["name"]: t for t in figures(at)[0]["data"]}
     assert not at.exception
     assert json.dumps(before["gd"]["x"]) != json.dumps(
@@ -84,3 +86,76 @@ def test_reference_slider_changes_the_schedule_curves():
     at.slider(key="ref_steps").set_value(1000).run()
     assert not at.exception
     assert trace_lengths(before) != trace_lengths(figures(at)[0])
+
+
+def traces(at: AppTest, chart: int = 0) -> dict[str, str]:
+    """Trace name (without a divergence note) -> its x data, of one chart."""
+    return {t["name"].split(" — ")[0]: json.dumps(t.get("x")) for t in figures(at)[chart]["data"] if t.get("name")}
+
+
+def test_playground_surface_parameter_changes_the_surface():
+    at = open_app()
+    before = figures(at)[0]["data"][0]["z"]
+    at.select_slider(key="pg_s_rosenbrock_b").set_value(20.0).run()
+    assert not at.exception
+    assert figures(at)[0]["data"][0]["z"] != before
+
+
+def test_playground_runs_can_be_added_twice_and_removed():
+    at = open_app()
+    at.selectbox(key="pg_add").set_value("adam").run()
+    at.button[[b.label for b in at.button].index("Add run")].click().run()
+    assert not at.exception
+    names = traces(at)
+    assert "adam" in names and "adam 2" in names  # the same optimizer twice, told apart by label
+    remove = [b for b in at.button if b.label == "Remove"]
+    remove[0].click().run()
+    assert "gd" not in traces(at)
+
+
+def test_playground_schedule_changes_the_rates_and_shows_a_preview():
+    at = open_app()
+    before = traces(at)
+    at.selectbox(key="pg_schedule").set_value("step").run()
+    assert not at.exception
+    assert traces(at) != before
+    assert any("η_t / η" in json.dumps(f["data"], ensure_ascii=False) for f in figures(at))
+
+
+def test_playground_typed_start_point_moves_every_path():
+    at = open_app()
+    at.number_input(key="pg_start_x").set_value(0.5).run()
+    assert not at.exception
+    for trace in figures(at)[0]["data"]:
+        if trace.get("name") == "start":
+            assert json.dumps(trace["x"]) != json.dumps([-1.2] * 5)
+    assert at.query_params["start"] == "0.5,1.0"
+
+
+def test_playground_convention_and_seed_change_the_numbers():
+    at = open_app(query={"surface": "booth:noise=5"})
+    before = traces(at)
+    at.number_input(key="pg_seed").set_value(3).run()
+    after_seed = traces(at)
+    assert after_seed != before
+    at.radio(key="pg_convention").set_value("pytorch").run()
+    assert not at.exception
+    assert traces(at)["rmsprop"] != after_seed["rmsprop"]
+
+
+def test_playground_state_lands_in_the_url_and_a_url_restores_it():
+    at = open_app()
+    at.slider(key="pg_steps").set_value(120).run()
+    assert at.query_params["steps"] == "120"
+    again = open_app(query={key: at.query_params[key] for key in at.query_params})
+    assert figures(again)[0]["data"] == figures(at)[0]["data"]
+
+
+def test_playground_tampered_url_shows_defaults_and_a_warning():
+    at = open_app(query={"surface": "<b>moon</b>", "steps": "lots", "opt": "adam:lr=0.05"})
+    assert not at.exception
+    assert len(at.warning) == 1
+    text = at.warning[0].value
+    assert "unknown surface" in text and "steps" in text
+    assert "<b>" not in text.replace("\\<b\\>", "")  # escaped, never markup
+    assert "adam" in traces(at)

@@ -36,7 +36,11 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
         options = log_options(low if param.name != "lr" else 1e-5, param.high if param.name != "lr" else 10.0)
         if param.name == "eps":
             options = log_options(1e-10, 1e-1)
-        st.session_state[key] = snap(options, float(st.session_state[key] or options[0]))
+        value = float(st.session_state[key] or options[0])
+        # A value from a link or a scenario keeps its exact number: it joins the options.
+        if value > 0 and value not in options:
+            options = sorted([*options, value])
+        st.session_state[key] = value if value > 0 else snap(options, value)
         return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
     if param.kind == "int":
         high = int(min(param.high if param.high is not None else 1000, 1000))

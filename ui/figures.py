@@ -46,10 +46,23 @@ def contour_levels(z: np.ndarray, log: bool) -> tuple[np.ndarray, str]:
     return z, "f"
 
 
+CLICK_TARGET = "click to set the start"
+MAX_FRAMES = 80
+
+
 def contour_figure(
-    surface: Surface, result: Result | None, grid: tuple | None = None, font_scale: float = 1.0
+    surface: Surface,
+    result: Result | None,
+    grid: tuple | None = None,
+    font_scale: float = 1.0,
+    animate: bool = True,
 ) -> go.Figure:
-    """The surface as filled contours with every trajectory, its start and the known minima."""
+    """The surface as filled contours with every trajectory, its start and the known minima.
+
+    A transparent grid of points lets a click choose a new start (the page reads the
+    selection), and with ``animate`` a play button and a step slider move the heads of all
+    trajectories together in the browser (the frames carry only the heads).
+    """
     xs, ys, z = grid if grid is not None else surface.grid()
     shown, title = contour_levels(z, surface.log_levels)
     fig = go.Figure()
@@ -96,15 +109,81 @@ def contour_figure(
             )
         )
     (x0, x1), (y0, y1) = surface.domain
+    targets_x, targets_y = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
+    fig.add_trace(
+        go.Scatter(
+            x=targets_x.ravel(),
+            y=targets_y.ravel(),
+            mode="markers",
+            marker={"size": 9, "color": "rgba(0,0,0,0)"},
+            name=CLICK_TARGET,
+            showlegend=False,
+            hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>",
+        )
+    )
     fig.update_layout(
         xaxis={"title": "x", "range": [x0, x1], "constrain": "domain"},
         yaxis={"title": "y", "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1},
-        **_layout(font_scale, height=560),
+        clickmode="event+select",
+        **_layout(font_scale, height=680),
     )
+    if result is not None and animate:
+        _add_animation(fig, result)
     return fig
 
 
+def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.minimum(step, result.valid_rows - 1)
+    points = result.positions[np.arange(len(result.runs)), rows]
+    return points[:, 0], points[:, 1]
+
+
+def _add_animation(fig: go.Figure, result: Result) -> None:
+    """Heads of every path, moved together by a play button and a step slider (client-side)."""
+    colours = [run_style(result, i)["color"] for i in range(len(result.runs))]
+    x, y = _heads(result, result.steps)
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=y, mode="markers", name="heads", showlegend=False,
+            marker={"size": 13, "color": colours, "line": {"width": 2, "color": "white"}},
+            hoverinfo="skip",
+        )
+    )  # fmt: skip
+    head_index = len(fig.data) - 1
+    steps = np.unique(np.linspace(0, result.steps, min(MAX_FRAMES, result.steps + 1)).round().astype(int))
+    frames = []
+    for step in steps:
+        fx, fy = _heads(result, int(step))
+        frames.append(go.Frame(data=[go.Scatter(x=fx, y=fy)], traces=[head_index], name=str(step)))
+    fig.frames = frames
+    play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0}}
+    fig.update_layout(
+        updatemenus=[
+            {
+                "type": "buttons", "direction": "left", "showactive": False,
+                "x": 0.0, "y": -0.32, "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
+                "buttons": [
+                    {"label": "▶ play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ pause", "method": "animate",
+                     "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": len(steps) - 1, "x": 0.0, "y": -0.1, "len": 1.0, "currentvalue": {"prefix": "step "},
+                "steps": [
+                    {"label": str(step), "method": "animate",
+                     "args": [[str(step)], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
+                    for step in steps
+                ],
+            }
+        ],
+    )  # fmt: skip
+
+
 def _path_trace(result: Result, i: int) -> go.Scatter:
+    """One run's path with hover details (step, loss, η_t, effective rate)."""
     n = int(result.valid_rows[i])
     path = result.positions[i, :n]
     loss = result.loss[i, :n]
@@ -126,6 +205,26 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
             "<br>η_t %{customdata[2]:.3g}<br>eff. rate x %{customdata[3]:.3g}, y %{customdata[4]:.3g}<extra></extra>"
         ),
     )
+
+
+def _per_run_lines(fig: go.Figure, result: Result, values, row=None, col=None, dash_y=False) -> None:
+    for i, info in enumerate(result.runs):
+        n = int(result.valid_rows[i])
+        style = run_style(result, i)
+        for label, series, dash in values(i, n):
+            fig.add_trace(
+                go.Scatter(
+                    x=np.arange(series.size) + (1 if label.endswith("·") else 0),
+                    y=series,
+                    mode="lines",
+                    line={"width": 2, "color": style["color"], "dash": dash or style["dash"]},
+                    name=f"{info.label}{label.rstrip('·')}",
+                    legendgroup=info.label,
+                    hovertemplate=f"{info.label}{label.rstrip('·')}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )
 
 
 def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
@@ -176,4 +275,121 @@ def schedule_figure(curves: dict[str, np.ndarray], font_scale: float = 1.0) -> g
     for name, values in curves.items():
         fig.add_trace(go.Scatter(x=np.arange(values.size), y=values, mode="lines", name=name))
     fig.update_layout(xaxis={"title": "update t"}, yaxis={"title": "η_t"}, **_layout(font_scale, height=380))
+    return fig
+
+
+def distance_figure(result: Result, font_scale: float = 1.0) -> go.Figure | None:
+    """Distance to the nearest known minimum against step (None when none is known)."""
+    surface = result.surface
+    if not surface.minima:
+        return None
+    fig = go.Figure()
+
+    def series(i, n):
+        path = result.positions[i, :n]
+        return [("", surface.nearest_minimum_distance(path[:, 0], path[:, 1]), None)]
+
+    _per_run_lines(fig, result, series)
+    fig.update_layout(
+        xaxis={"title": "step"},
+        yaxis={"title": "distance to the nearest minimum", "type": "log", "exponentformat": "power"},
+        **_layout(font_scale, height=320),
+    )
+    return fig
+
+
+def effective_lr_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
+    """The effective learning rate per coordinate against step, log scale (x solid, y dotted)."""
+    fig = go.Figure()
+
+    def series(i, n):
+        eff = result.effective_lr[i, : max(n - 1, 0)]
+        return [(" (x)·", eff[:, 0], "solid"), (" (y)·", eff[:, 1], "dot")]
+
+    _per_run_lines(fig, result, series)
+    fig.update_layout(
+        xaxis={"title": "update"},
+        yaxis={"title": "effective learning rate (log)", "type": "log", "exponentformat": "power", "dtick": 1},
+        **_layout(font_scale, height=360),
+    )
+    return fig
+
+
+def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None, font_scale: float = 1.0) -> go.Figure:
+    """The surface in 3D with every path on it (heights log-compressed like the contour)."""
+    xs, ys, z = grid if grid is not None else surface.grid(60)
+    step = max(1, len(xs) // 60)
+    xs, ys, z = xs[::step], ys[::step], z[::step, ::step]
+    shown, title = contour_levels(z, surface.log_levels)
+    fig = go.Figure(
+        go.Surface(x=xs, y=ys, z=shown, colorscale="Greys", reversescale=True, showscale=False, opacity=0.85)
+    )
+    finite = z[np.isfinite(z)]
+    low = float(finite.min()) if finite.size else 0.0
+    for i, info in enumerate(result.runs):
+        n = int(result.valid_rows[i])
+        path = result.positions[i, :n]
+        height, _ = contour_levels(np.append(result.loss[i, :n], low), surface.log_levels)
+        fig.add_trace(
+            go.Scatter3d(
+                x=path[:, 0], y=path[:, 1], z=height[:-1] if title != "f" else result.loss[i, :n],
+                mode="lines", line={"width": 5, "color": run_style(result, i)["color"]}, name=info.label,
+            )
+        )  # fmt: skip
+    (x0, x1), (y0, y1) = surface.domain
+    fig.update_layout(
+        scene={
+            "xaxis": {"title": "x", "range": [x0, x1]},
+            "yaxis": {"title": "y", "range": [y0, y1]},
+            "zaxis": {"title": title},
+        },
+        **_layout(font_scale, height=460),
+    )
+    return fig
+
+
+def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Figure:
+    """At one step: each run's update, the plain gradient step −η_t g and its velocity, as arrows."""
+    fig = go.Figure()
+    points, ends = [], []
+    for i, info in enumerate(result.runs):
+        n = int(result.valid_rows[i])
+        k = min(step, n - 1)
+        if k >= result.steps or k + 1 >= n:
+            continue
+        here = result.positions[i, k]
+        colour = run_style(result, i)["color"]
+        arrows = {
+            "update": result.positions[i, k + 1] - here,
+            "−η_t g": -result.lr[i, k] * result.gradients[i, k],
+        }
+        velocity = {"u": 1.0, "b": result.lr[i, k]}
+        for name, scale in velocity.items():
+            if name in result.state(i):
+                arrows["velocity"] = -scale * result.state(i)[name][k]
+        for kind, delta in arrows.items():
+            end = here + delta
+            points.append(here)
+            ends.append(end)
+            fig.add_annotation(
+                x=end[0], y=end[1], ax=here[0], ay=here[1], xref="x", yref="y", axref="x", ayref="y",
+                showarrow=True, arrowhead=2, arrowwidth=2.5 if kind == "update" else 1.5, arrowcolor=colour,
+                opacity=1.0 if kind == "update" else 0.6,
+            )  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=[here[0], end[0]], y=[here[1], end[1]], mode="lines", showlegend=kind == "update",
+                    line={"color": colour, "width": 0.1}, name=f"{info.label}: {kind}", legendgroup=info.label,
+                    hovertemplate=f"{info.label} — {kind}<br>Δx %{{customdata[0]:.3g}}, Δy %{{customdata[1]:.3g}}<extra></extra>",
+                    customdata=[delta, delta],
+                )
+            )  # fmt: skip
+    if points:
+        box = np.vstack(points + ends)
+        pad = 0.15 * max(np.ptp(box[:, 0]), np.ptp(box[:, 1]), 1e-9)
+        fig.update_layout(
+            xaxis={"title": "x", "range": [box[:, 0].min() - pad, box[:, 0].max() + pad]},
+            yaxis={"title": "y", "range": [box[:, 1].min() - pad, box[:, 1].max() + pad], "scaleanchor": "x"},
+        )
+    fig.update_layout(**_layout(font_scale, height=420))
     return fig

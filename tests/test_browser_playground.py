@@ -1,0 +1,124 @@
+"""The Playground in headless Chromium: links, clicks, animation, downloads, tampered URLs."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.parse
+
+import numpy as np
+import pandas as pd
+import pytest
+from browser_helpers import ARTIFACTS_DIR, assert_no_exception, chart_digest, wait_for_app, wait_for_change, wait_idle
+from playwright.sync_api import Page
+
+from ui.state import from_query
+
+pytestmark = pytest.mark.browser
+
+SHARED = {
+    "surface": "valley:kappa=30.0",
+    "opt": ["adam:lr=0.2,label=fast", "adam:lr=0.02,label=slow", "momentum:lr=0.01"],
+    "start": "-8.0,6.0",
+    "steps": "150",
+}
+
+
+def url_with(app_url: str, params: dict) -> str:
+    return f"{app_url}/?{urllib.parse.urlencode(params, doseq=True)}"
+
+
+def contour(page: Page) -> str:
+    return chart_digest(page, 0)
+
+
+def wait_for_url(page: Page, key: str, timeout: float = 20_000) -> dict[str, list[str]]:
+    page.wait_for_function(f"() => new URL(location.href).searchParams.has('{key}')", timeout=timeout)
+    return urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+
+
+def test_a_shared_link_reproduces_the_same_figures_in_a_fresh_browser(page: Page, app_url, browser):
+    page.goto(url_with(app_url, SHARED))
+    wait_for_app(page)
+    assert_no_exception(page)
+    query = wait_for_url(page, "opt")
+    assert query["opt"] == SHARED["opt"] and query["start"] == [SHARED["start"]]
+    first = contour(page)
+    fresh = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        other = fresh.new_page()
+        other.goto(page.url)
+        wait_for_app(other)
+        assert contour(other) == first
+        assert "fast" in first and "slow" in first
+    finally:
+        fresh.close()
+
+
+def test_clicking_the_contour_sets_the_start_point(page: Page, app_url):
+    page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01", "steps": "50"}))
+    wait_for_app(page)
+    before = contour(page)
+    plot = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first
+    box = plot.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
+    wait_for_change(page, before)
+    wait_idle(page)
+    query = wait_for_url(page, "start")
+    x, y = (float(c) for c in query["start"][0].split(","))
+    assert -10 < x < 0 and 0 < y < 10  # upper-left quarter of booth's [-10, 10]² box
+    assert float(page.get_by_label("x₀").input_value()) == pytest.approx(x, rel=1e-3)
+    assert_no_exception(page)
+
+
+def test_the_play_button_moves_all_heads_together(page: Page, app_url):
+    page.goto(url_with(app_url, {"surface": "booth", "steps": "200"}))
+    wait_for_app(page)
+    # Where the head markers are drawn: the heads are the last scatter trace of the contour.
+    read_heads = """el => JSON.stringify(Array.from(Array.from(el.querySelectorAll('.scatterlayer .trace')).pop()
+        .querySelectorAll('.point')).map(p => p.getAttribute('transform')))"""
+    chart = page.locator(".js-plotly-plot").first
+    at_end = chart.evaluate(read_heads)
+    chart.locator(".slider-rail-touch-rect").first.click(position={"x": 3, "y": 20})  # the start of the rail
+    page.wait_for_timeout(500)
+    at_start = chart.evaluate(read_heads)
+    assert at_start != at_end
+    chart.get_by_text("▶ play").click()
+    page.wait_for_timeout(1500)
+    playing = chart.evaluate(read_heads)
+    assert playing != at_start  # the heads moved on from step 0
+    assert len(set(json.loads(at_start))) == 1  # at step 0 every head is on the start point
+    assert len(set(json.loads(at_end))) > 1  # at the end, one head per run
+    assert_no_exception(page)
+
+
+def test_the_downloaded_csv_holds_the_numbers_of_the_core(page: Page, app_url):
+    params = {"surface": "rosenbrock", "opt": ["adam:lr=0.05", "nag:lr=0.001"], "steps": "80"}
+    page.goto(url_with(app_url, params))
+    wait_for_app(page)
+    with page.expect_download() as download_info:
+        page.get_by_text("Download the table (CSV)").click()
+    table = pd.read_csv(io.StringIO(download_info.value.path().read_text()))
+    state = from_query({key: value if isinstance(value, list) else [value] for key, value in params.items()}).state
+    expected = state.scenario().run().to_frame()
+    assert len(table) == len(expected) == 2 * 81
+    np.testing.assert_array_equal(table[["x", "y", "loss"]].to_numpy(), expected[["x", "y", "loss"]].to_numpy())
+
+
+def test_a_tampered_link_shows_defaults_with_a_warning_and_runs_no_markup(page: Page, app_url):
+    tampered = {
+        "surface": "<img src=x onerror=window.pwned=1>",
+        "steps": "lots",
+        "opt": ["adam:lr=0.05", "[link](javascript:alert(1))"],
+        "evil": "<script>window.pwned=2</script>",
+    }
+    page.goto(url_with(app_url, tampered))
+    wait_for_app(page)
+    assert_no_exception(page)
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first
+    text = warning.inner_text()
+    assert "unknown surface" in text and "steps" in text and "unknown parameter" in text
+    assert page.evaluate("() => window.pwned === undefined")
+    assert page.locator('img[src="x"]').count() == 0
+    assert warning.locator("a").count() == 0
+    page.screenshot(path=str(ARTIFACTS_DIR / "playground-tampered-url.png"), full_page=True)
