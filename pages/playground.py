@@ -11,7 +11,7 @@ from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
-from ui.compute import run_scenario, surface_grid
+from ui.compute import run_scenario, surface_grid, table_csv
 from ui.controls import param_control
 from ui.figures import (
     contour_figure,
@@ -334,7 +334,7 @@ st.subheader("Summary")
 st.dataframe(result.summary().drop(columns=["run"]), hide_index=True)
 download_csv, download_json = st.columns(2)
 download_csv.download_button(
-    "Download the table (CSV)", result.to_frame().to_csv(index=False), "optimizer-runs.csv", "text/csv", key="pg_csv"
+    "Download the table (CSV)", table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"
 )
 download_json.download_button(
     "Download the scenario (JSON)", scenario_json, "scenario.json", "application/json", key="pg_json"

@@ -18,3 +18,9 @@ def run_scenario(scenario_json: str) -> Result:
 def surface_grid(surface_spec: str, resolution: int = 120):
     """The contour grid of a surface: it does not change when only optimizers change."""
     return make_surface(surface_spec).grid(resolution)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def table_csv(scenario_json: str) -> str:
+    """The tidy table of a scenario as CSV, for the download button (built once per scenario)."""
+    return run_scenario(scenario_json).to_frame().to_csv(index=False)

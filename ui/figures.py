@@ -56,7 +56,7 @@ def contour_figure(
     grid: tuple | None = None,
     font_scale: float = 1.0,
     animate: bool = True,
-) -> go.Figure:
+) -> go.Figure | dict:
     """The surface as filled contours with every trajectory, its start and the known minima.
 
     A transparent grid of points lets a click choose a new start (the page reads the
@@ -70,7 +70,7 @@ def contour_figure(
         go.Contour(
             x=xs,
             y=ys,
-            z=shown,
+            z=shown.astype(np.float32),  # display only: half the bytes of float64
             colorscale="Greys",
             reversescale=True,
             ncontours=30,
@@ -128,7 +128,7 @@ def contour_figure(
         **_layout(font_scale, height=680),
     )
     if result is not None and animate:
-        _add_animation(fig, result)
+        return _with_animation(fig, result)
     return fig
 
 
@@ -138,8 +138,12 @@ def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
     return points[:, 0], points[:, 1]
 
 
-def _add_animation(fig: go.Figure, result: Result) -> None:
-    """Heads of every path, moved together by a play button and a step slider (client-side)."""
+def _with_animation(fig: go.Figure, result: Result) -> dict:
+    """Heads of every path, moved together by a play button and a step slider (client-side).
+
+    Returned as a plain figure dict: building the frames as graph objects would cost Plotly's
+    validation on every frame (about 100 ms for 80 frames), and they are plain data anyway.
+    """
     colours = [run_style(result, i)["color"] for i in range(len(result.runs))]
     x, y = _heads(result, result.steps)
     fig.add_trace(
@@ -151,35 +155,31 @@ def _add_animation(fig: go.Figure, result: Result) -> None:
     )  # fmt: skip
     head_index = len(fig.data) - 1
     steps = np.unique(np.linspace(0, result.steps, min(MAX_FRAMES, result.steps + 1)).round().astype(int))
-    frames = []
+    spec = fig.to_dict()
+    spec["frames"] = []
     for step in steps:
         fx, fy = _heads(result, int(step))
-        frames.append(go.Frame(data=[go.Scatter(x=fx, y=fy)], traces=[head_index], name=str(step)))
-    fig.frames = frames
+        frame_data = [{"type": "scatter", "x": fx.tolist(), "y": fy.tolist()}]
+        spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0}}
-    fig.update_layout(
-        updatemenus=[
-            {
-                "type": "buttons", "direction": "left", "showactive": False,
-                "x": 0.0, "y": -0.32, "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
-                "buttons": [
-                    {"label": "▶ play", "method": "animate", "args": [None, play]},
-                    {"label": "❚❚ pause", "method": "animate",
-                     "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
-                ],
-            }
-        ],
-        sliders=[
-            {
-                "active": len(steps) - 1, "x": 0.0, "y": -0.1, "len": 1.0, "currentvalue": {"prefix": "step "},
-                "steps": [
-                    {"label": str(step), "method": "animate",
-                     "args": [[str(step)], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
-                    for step in steps
-                ],
-            }
-        ],
-    )  # fmt: skip
+    spec["layout"]["updatemenus"] = [
+        {
+            "type": "buttons", "direction": "left", "showactive": False,
+            "x": 0.0, "y": -0.32, "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
+            "buttons": [
+                {"label": "▶ play", "method": "animate", "args": [None, play]},
+                {"label": "❚❚ pause", "method": "animate", "args": [[None], still]},
+            ],
+        }
+    ]  # fmt: skip
+    spec["layout"]["sliders"] = [
+        {
+            "active": len(steps) - 1, "x": 0.0, "y": -0.1, "len": 1.0, "currentvalue": {"prefix": "step "},
+            "steps": [{"label": str(step), "method": "animate", "args": [[str(step)], still]} for step in steps],
+        }
+    ]  # fmt: skip
+    return spec
 
 
 def _path_trace(result: Result, i: int) -> go.Scatter:
@@ -189,7 +189,7 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
     loss = result.loss[i, :n]
     lr = np.concatenate([[np.nan], result.lr[i, : n - 1]])
     eff = np.concatenate([np.full((1, 2), np.nan), result.effective_lr[i, : n - 1]])
-    custom = np.column_stack([np.arange(n), loss, lr, eff])
+    custom = np.column_stack([np.arange(n), loss, lr, eff]).astype(np.float32)  # hover text only
     info = result.runs[i]
     status = result.status(i)
     return go.Scatter(
@@ -265,7 +265,6 @@ def _layout(font_scale: float, height: int) -> dict:
         "margin": {"l": 50, "r": 20, "t": 30, "b": 45},
         "font": {**FONT, "size": round(13 * font_scale)},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
-        "template": "plotly_white",
     }
 
 
@@ -322,7 +321,9 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
     xs, ys, z = xs[::step], ys[::step], z[::step, ::step]
     shown, title = contour_levels(z, surface.log_levels)
     fig = go.Figure(
-        go.Surface(x=xs, y=ys, z=shown, colorscale="Greys", reversescale=True, showscale=False, opacity=0.85)
+        go.Surface(
+            x=xs, y=ys, z=shown.astype(np.float32), colorscale="Greys", reversescale=True, showscale=False, opacity=0.85
+        )
     )
     finite = z[np.isfinite(z)]
     low = float(finite.min()) if finite.size else 0.0
@@ -351,7 +352,7 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
 def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Figure:
     """At one step: each run's update, the plain gradient step −η_t g and its velocity, as arrows."""
     fig = go.Figure()
-    points, ends = [], []
+    points, ends, annotations = [], [], []
     for i, info in enumerate(result.runs):
         n = int(result.valid_rows[i])
         k = min(step, n - 1)
@@ -371,10 +372,12 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
             end = here + delta
             points.append(here)
             ends.append(end)
-            fig.add_annotation(
-                x=end[0], y=end[1], ax=here[0], ay=here[1], xref="x", yref="y", axref="x", ayref="y",
-                showarrow=True, arrowhead=2, arrowwidth=2.5 if kind == "update" else 1.5, arrowcolor=colour,
-                opacity=1.0 if kind == "update" else 0.6,
+            annotations.append(
+                {
+                    "x": end[0], "y": end[1], "ax": here[0], "ay": here[1], "xref": "x", "yref": "y",
+                    "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowcolor": colour,
+                    "arrowwidth": 2.5 if kind == "update" else 1.5, "opacity": 1.0 if kind == "update" else 0.6,
+                }
             )  # fmt: skip
             fig.add_trace(
                 go.Scatter(
@@ -391,5 +394,5 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
             xaxis={"title": "x", "range": [box[:, 0].min() - pad, box[:, 0].max() + pad]},
             yaxis={"title": "y", "range": [box[:, 1].min() - pad, box[:, 1].max() + pad], "scaleanchor": "x"},
         )
-    fig.update_layout(**_layout(font_scale, height=420))
+    fig.update_layout(annotations=annotations, **_layout(font_scale, height=420))
     return fig
