@@ -159,3 +159,26 @@ def test_playground_tampered_url_shows_defaults_and_a_warning():
     assert "unknown surface" in text and "steps" in text
     assert "<b>" not in text.replace("\\<b\\>", "")  # escaped, never markup
     assert "adam" in traces(at)
+
+
+def test_default_playground_figure_payload_is_under_one_megabyte():
+    at = open_app()
+    sizes = [len(chart.proto.spec.encode()) for chart in at.get("plotly_chart")]
+    print(f"figure payload: {sizes} = {sum(sizes) / 1e3:.0f} kB")
+    assert sum(sizes) < 1_000_000
+
+
+def test_presentation_mode_enlarges_fonts_and_lands_in_the_url():
+    at = open_app()
+    normal = figures(at)[0]["layout"]["font"]["size"]
+    at.toggle(key="pg_present").set_value(True).run()
+    assert not at.exception
+    assert figures(at)[0]["layout"]["font"]["size"] > normal
+    assert at.query_params["present"] == "1"
+
+
+def test_charts_export_png_at_presentation_scale():
+    at = open_app()
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["format"] == "png"
+    assert config["toImageButtonOptions"]["scale"] >= 3

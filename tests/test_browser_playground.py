@@ -12,6 +12,7 @@ import pytest
 from browser_helpers import ARTIFACTS_DIR, assert_no_exception, chart_digest, wait_for_app, wait_for_change, wait_idle
 from playwright.sync_api import Page
 
+from optim_core.api import Scenario
 from ui.state import from_query
 
 pytestmark = pytest.mark.browser
@@ -122,3 +123,26 @@ def test_a_tampered_link_shows_defaults_with_a_warning_and_runs_no_markup(page: 
     assert page.locator('img[src="x"]').count() == 0
     assert warning.locator("a").count() == 0
     page.screenshot(path=str(ARTIFACTS_DIR / "playground-tampered-url.png"), full_page=True)
+
+
+def test_uploading_a_scenario_restores_it_and_a_bad_file_changes_nothing(page: Page, app_url, tmp_path):
+    page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01", "steps": "60"}))
+    wait_for_app(page)
+    before = contour(page)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "optim-viz-scenario", "version": 1, "surface": "moon"}')
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    page.get_by_text("unknown surface moon").wait_for()
+    wait_idle(page)
+    assert contour(page) == before
+    assert_no_exception(page)
+    scenario = Scenario(surface="himmelblau", optimizers=["adam:lr=0.1,label=A", "nag:lr=0.002"], steps=90)
+    good = tmp_path / "good.json"
+    good.write_text(scenario.to_json())
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
+    wait_for_change(page, before)
+    wait_idle(page)
+    query = wait_for_url(page, "opt")
+    assert query["surface"] == ["himmelblau"] and query["steps"] == ["90"]
+    assert query["opt"] == ["adam:lr=0.1,label=A", "nag:lr=0.002"]
+    assert_no_exception(page)
