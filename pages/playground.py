@@ -18,6 +18,7 @@ from ui.figures import (
     distance_figure,
     effective_lr_figure,
     inspect_figure,
+    inspected_update,
     loss_figure,
     schedule_figure,
     surface3d_figure,
@@ -317,16 +318,22 @@ left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(inspect_figure(result, step, font_scale), key="pg_inspect", config=CHART_CONFIG)
 with right:
-    st.caption("Thick arrow: the update made. Thin arrows: the plain gradient step −η_t g and the velocity.")
+    st.caption(
+        "Thick arrow: the update made at this step. Thin arrows: the plain gradient step −η_t g and "
+        "the velocity. The table holds each run's values at the step and its state after the update."
+    )
     rows = []
     for i, info in enumerate(result.runs):
-        k = min(step, int(result.valid_rows[i]) - 1)
+        k = inspected_update(result, i, step)
+        if k < 0:
+            continue
         row = {"run": info.label, "step": k, "x": result.positions[i, k, 0], "y": result.positions[i, k, 1]}
         row["loss"] = result.loss[i, k]
-        if k < state.steps:
-            row["g_x"], row["g_y"] = result.gradients[i, k]
+        row["g_x"], row["g_y"] = result.gradients[i, k]
+        row["η_t"] = result.lr[i, k]
+        row["eff_x"], row["eff_y"] = result.effective_lr[i, k]
         for name, values in result.state(i).items():
-            row[f"{name}_x"], row[f"{name}_y"] = values[min(k + 1, state.steps)]
+            row[f"{name}_x"], row[f"{name}_y"] = values[k + 1]  # the state after this update
         rows.append(row)
     st.dataframe(rows, hide_index=True)
 

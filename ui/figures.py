@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -33,17 +35,30 @@ def run_style(result: Result, run: int) -> dict:
     return {"color": OPTIMIZER_COLOURS[info.optimizer], "dash": DASHES[labels.index(info.label) % len(DASHES)]}
 
 
-def contour_levels(z: np.ndarray, log: bool) -> tuple[np.ndarray, str]:
-    """The values to colour (log-compressed when the range spans decades) and a colourbar title."""
+def height_transform(z: np.ndarray, log: bool) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """How heights are shown: log-compressed when the range spans decades; and the axis title.
+
+    The transform is fixed by the grid ``z`` and applied alike to the surface and the paths.
+    """
     finite = z[np.isfinite(z)]
     if finite.size == 0:
-        return z, "f"
+        return (lambda values: values), "f"
     low, high = float(finite.min()), float(np.percentile(finite, 99))
     if log and high - low > 0 and (high - low) / max(abs(np.median(finite) - low), 1e-12) > 5:
         offset = max((high - low) * 1e-5, 1e-12)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.log10(z - low + offset), "log₁₀(f − min)"
-    return z, "f"
+
+        def compress(values: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.log10(np.maximum(np.asarray(values) - low, 0) + offset)
+
+        return compress, "log₁₀(f − min)"
+    return (lambda values: np.asarray(values)), "f"
+
+
+def contour_levels(z: np.ndarray, log: bool) -> tuple[np.ndarray, str]:
+    """The values to colour and a colourbar title (see :func:`height_transform`)."""
+    transform, title = height_transform(z, log)
+    return transform(z), title
 
 
 CLICK_TARGET = "click to set the start"
@@ -319,21 +334,21 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
     xs, ys, z = grid if grid is not None else surface.grid(60)
     step = max(1, len(xs) // 60)
     xs, ys, z = xs[::step], ys[::step], z[::step, ::step]
-    shown, title = contour_levels(z, surface.log_levels)
+    transform, title = height_transform(z, surface.log_levels)
+    shown = transform(z)
     fig = go.Figure(
         go.Surface(
             x=xs, y=ys, z=shown.astype(np.float32), colorscale="Greys", reversescale=True, showscale=False, opacity=0.85
         )
     )
-    finite = z[np.isfinite(z)]
-    low = float(finite.min()) if finite.size else 0.0
+    finite = shown[np.isfinite(shown)]
+    lift = 0.01 * float(np.ptp(finite)) if finite.size else 0.0  # keeps the paths above the surface
     for i, info in enumerate(result.runs):
         n = int(result.valid_rows[i])
         path = result.positions[i, :n]
-        height, _ = contour_levels(np.append(result.loss[i, :n], low), surface.log_levels)
         fig.add_trace(
             go.Scatter3d(
-                x=path[:, 0], y=path[:, 1], z=height[:-1] if title != "f" else result.loss[i, :n],
+                x=path[:, 0], y=path[:, 1], z=transform(result.loss[i, :n]) + lift,
                 mode="lines", line={"width": 5, "color": run_style(result, i)["color"]}, name=info.label,
             )
         )  # fmt: skip
@@ -349,14 +364,18 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
     return fig
 
 
+def inspected_update(result: Result, run: int, step: int) -> int:
+    """The update shown for a chosen step: that step's, or the run's last one (−1: none)."""
+    return min(step, int(result.valid_rows[run]) - 2)
+
+
 def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Figure:
     """At one step: each run's update, the plain gradient step −η_t g and its velocity, as arrows."""
     fig = go.Figure()
     points, ends, annotations = [], [], []
     for i, info in enumerate(result.runs):
-        n = int(result.valid_rows[i])
-        k = min(step, n - 1)
-        if k >= result.steps or k + 1 >= n:
+        k = inspected_update(result, i, step)
+        if k < 0:
             continue
         here = result.positions[i, k]
         colour = run_style(result, i)["color"]
