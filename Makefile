@@ -40,8 +40,9 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.playground
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
