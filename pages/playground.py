@@ -23,7 +23,10 @@ from ui.figures import (
     schedule_figure,
     surface3d_figure,
 )
+from ui.routing import route_through_app
 from ui.state import MAX_PLAYGROUND_STEPS, MAX_RUNS, PlaygroundState, from_query, to_query
+
+route_through_app()
 
 CHART_CONFIG = {
     "displaylogo": False,
@@ -166,9 +169,11 @@ def on_upload() -> None:
     seed_widgets(PlaygroundState.from_scenario(scenario, presentation=bool(ss.get("pg_present"))))
 
 
-# ----- first load: the URL is the state ----------------------------------------------------------
-if "pg_runs" not in ss:
-    parsed = from_query({key: st.query_params.get_all(key) for key in st.query_params})
+# ----- the URL is the state: read it on the first load, and whenever another page (the Sweep)
+# or the browser put a different one there; an empty URL keeps the current state ------------------
+incoming = {key: st.query_params.get_all(key) for key in st.query_params}
+if "pg_runs" not in ss or (incoming and incoming != ss.get("pg_written_query")):
+    parsed = from_query(incoming)
     seed_widgets(parsed.state)
     ss["pg_url_ignored"] = parsed.ignored
 
@@ -266,8 +271,8 @@ except SpecError as error:
     st.caption("Showing the last valid settings.")
 state, scenario_json = ss["pg_last_valid"]
 wanted = to_query(state)
-current = {key: st.query_params.get_all(key) for key in st.query_params}
-if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
+ss["pg_written_query"] = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+if ss["pg_written_query"] != incoming:
     st.query_params.from_dict(wanted)
 
 surface = make_surface(state.surface)

@@ -9,6 +9,9 @@ from optim_core.optimizers import CONVENTIONS, NOTES, OPTIMIZERS
 from optim_core.schedules import PARAMS, SCHEDULES, preview
 from optim_core.spec import Spec, resolved
 from ui.figures import schedule_figure
+from ui.routing import route_through_app
+
+route_through_app()
 
 st.title("Reference")
 st.markdown(
