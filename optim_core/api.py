@@ -10,7 +10,7 @@ summary mode.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -305,8 +305,13 @@ def sweep(
     convention: str = "lecture",
     seed: int = 0,
     tolerance: float = DEFAULT_TOLERANCE,
+    progress: Callable[[float], None] | None = None,
 ) -> SweepResult:
-    """One optimizer over a grid of two hyperparameters, as one batch in summary mode."""
+    """One optimizer over a grid of two hyperparameters, as one batch in summary mode.
+
+    The result's arrays are shaped (len(y_values), len(x_values)); ``progress`` is called with
+    the fraction done.
+    """
     surf = _as_surface(surface)
     spec = parse_optimizer(optimizer, convention)
     params = {p.name: p for p in OPTIMIZER_PARAMS[spec.name]}
@@ -338,7 +343,7 @@ def sweep(
         seed=int(seed),
         tolerance=float(tolerance),
     )
-    out = engine.run(surf, batch, record=False)
+    out = engine.run(surf, batch, record=False, progress=progress)
     shape = grid_x.shape
     return SweepResult(
         x_key,
@@ -351,6 +356,52 @@ def sweep(
         out.diverged_at.reshape(shape),
         out.final_position.reshape((2, *shape)),
     )
+
+
+@dataclass
+class BasinMap:
+    """Start points on a grid and the minimum each run reaches: arrays shaped (len(ys), len(xs))."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    basin: np.ndarray  # index into surface.minima; −1: none of them; −2: diverged
+    final_position: np.ndarray  # (2, ny, nx)
+
+
+def basin_map(
+    surface: str | Spec | Surface,
+    optimizer: str | Spec,
+    resolution: int = 40,
+    steps: int = 500,
+    schedule: str | Spec | None = None,
+    convention: str = "lecture",
+    seed: int = 0,
+    radius: float | None = None,
+) -> BasinMap:
+    """Run one optimizer from every start point of a grid over the domain (one batch, summary mode).
+
+    A run counts as reaching a listed minimum when it ends within ``radius`` of it (default:
+    2 % of the domain's diagonal).
+    """
+    surf = _as_surface(surface)
+    if not 2 <= resolution <= 200:
+        raise SpecError(f"resolution={resolution} is out of range; allowed: 2 to 200")
+    (x0, x1), (y0, y1) = surf.domain
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    starts = np.column_stack([grid_x.ravel(), grid_y.ravel()])
+    result = simulate(surf, [optimizer], starts, steps, schedule, convention, seed, record=False)
+    final = result.outcome.final_position
+    basin = np.full(starts.shape[0], -1)
+    if surf.minima:
+        limit = radius if radius is not None else 0.02 * float(np.hypot(x1 - x0, y1 - y0))
+        points = np.array([(m.x, m.y) for m in surf.minima])
+        distance = np.hypot(final[0][:, None] - points[:, 0], final[1][:, None] - points[:, 1])
+        nearest = distance.argmin(axis=1)
+        basin = np.where(distance.min(axis=1) <= limit, nearest, -1)
+    basin = np.where(result.outcome.diverged_at >= 0, -2, basin)
+    shape = grid_x.shape
+    return BasinMap(xs, ys, basin.reshape(shape), final.reshape((2, *shape)))
 
 
 @dataclass
@@ -456,10 +507,12 @@ def _is_number(value: Any) -> bool:
 
 
 __all__ = [
+    "BasinMap",
     "Result",
     "RunInfo",
     "Scenario",
     "SweepResult",
+    "basin_map",
     "build_spec",
     "parse_optimizer",
     "parse_schedule",

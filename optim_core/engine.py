@@ -19,6 +19,7 @@ decided after stepping in full-recording mode and on the fly in summary mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,7 @@ CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000
 MAX_SUMMARY_RUNS = 4_000_000
 MAX_STEPS = 100_000
+PROGRESS_EVERY = 50  # updates between two progress reports
 
 
 @dataclass
@@ -98,8 +100,13 @@ def check_request(runs: int, steps: int, record: bool) -> None:
         raise SpecError(f"{runs:,} runs is too many; at most {MAX_SUMMARY_RUNS:,} are allowed")
 
 
-def run(surface: Surface, batch: Batch, record: bool = True) -> Outcome:
-    """Step every run of ``batch`` on ``surface``; full recording or summary only."""
+def run(
+    surface: Surface, batch: Batch, record: bool = True, progress: Callable[[float], None] | None = None
+) -> Outcome:
+    """Step every run of ``batch`` on ``surface``; full recording or summary only.
+
+    ``progress``, if given, is called with the fraction done (0 to 1) every few dozen updates.
+    """
     check_request(batch.runs, batch.steps, record)
     values = batch.schedule_values or {}
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
@@ -107,9 +114,17 @@ def run(surface: Surface, batch: Batch, record: bool = True) -> Outcome:
     kinds = np.asarray(batch.kinds)
     order = _block_order(kinds)
     # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
+    blocks = _blocks(order, BLOCK_RUNS)
     with np.errstate(all="ignore"):
-        for block in _blocks(order, BLOCK_RUNS):
-            outcomes.append(_run_block(surface, sampler, batch, values, kinds[block], block, record))
+        for index, block in enumerate(blocks):
+
+            def report(t: int, index=index) -> None:
+                if progress is not None:
+                    progress((index + t / batch.steps) / len(blocks))
+
+            outcomes.append(_run_block(surface, sampler, batch, values, kinds[block], block, record, report))
+    if progress is not None:
+        progress(1.0)
     return _merge(outcomes, order, batch.runs)
 
 
@@ -219,7 +234,14 @@ class _Coefficients:
 
 
 def _run_block(
-    surface, sampler, batch: Batch, values: dict, block_kinds: np.ndarray, block: np.ndarray, record: bool
+    surface,
+    sampler,
+    batch: Batch,
+    values: dict,
+    block_kinds: np.ndarray,
+    block: np.ndarray,
+    record: bool,
+    report: Callable[[int], None],
 ) -> Outcome:
     steps, width = batch.steps, len(block)
     n = 2 * width
@@ -309,6 +331,8 @@ def _run_block(
                 eff_hist[t0:t1] = coef.table("eff")
         for t in range(t0, t1):
             i = t - t0
+            if t % PROGRESS_EVERY == 0:
+                report(t)
             th, th_next = P[t], P[t + 1]
             g, g2, d = G[t], G2[t], DEN[t]
             if plateau is not None:

@@ -41,6 +41,7 @@ class Param:
     log: bool = False
     choices: tuple[str, ...] = ()
     max_length: int = 200
+    pattern: str | None = None  # for text: a regular expression the whole value must match
 
     def allowed(self) -> str:
         """A short human description of the values this key accepts."""
@@ -49,6 +50,8 @@ class Param:
         if self.kind == "bool":
             return "true or false"
         if self.kind == "text":
+            if self.pattern is not None:
+                return f"letters, digits, spaces and - _ . + ( ) # /, at most {self.max_length} characters"
             return f"text of at most {self.max_length} characters"
         kind = "an integer" if self.kind == "int" else "a number"
         if self.low is None and self.high is None:
@@ -81,7 +84,7 @@ class Param:
     def _coerce(self, raw: Any) -> Any:
         if self.kind == "text":
             text = str(raw)
-            if len(text) > self.max_length:
+            if len(text) > self.max_length or (self.pattern is not None and not re.fullmatch(self.pattern, text)):
                 raise ValueError
             return text
         if self.kind == "choice":
@@ -117,7 +120,14 @@ class Param:
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
-LABEL = Param("label", None, "a name that tells two runs of one optimizer apart", kind="text", max_length=40)
+LABEL = Param(
+    "label",
+    None,
+    "a name that tells two runs of one optimizer apart",
+    kind="text",
+    max_length=40,
+    pattern=r"[\w .+\-()#/]+",
+)
 
 
 def _fmt(value: float) -> str:

@@ -182,3 +182,23 @@ def test_charts_export_png_at_presentation_scale():
     config = json.loads(at.get("plotly_chart")[0].proto.config)
     assert config["toImageButtonOptions"]["format"] == "png"
     assert config["toImageButtonOptions"]["scale"] >= 3
+
+
+def test_sweep_page_renders_and_its_grid_follows_the_controls():
+    at = open_app("pages/sweep.py")
+    assert not at.exception and not at.error
+    maps = figures(at)
+    assert len(maps) == 4  # three heat maps and the basin map
+    assert len(maps[0]["data"][0]["x"]) if isinstance(maps[0]["data"][0]["x"], list) else True
+    before = json.dumps(maps[0]["data"][0]["z"])
+    at.slider(key="sw_resolution").set_value(12).run()
+    assert not at.exception
+    assert json.dumps(figures(at)[0]["data"][0]["z"]) != before
+
+
+def test_sweep_page_refuses_an_empty_range_with_a_message():
+    at = open_app("pages/sweep.py")
+    low = next(w for w in at.number_input if w.key.endswith("_low") and "_x_" in w.key)
+    low.set_value(10.0).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "must be below" in at.error[0].value

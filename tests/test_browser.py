@@ -14,11 +14,14 @@ from browser_helpers import (
 )
 from playwright.sync_api import Page
 
+from tools.serve import streamlit_server
+
 pytestmark = pytest.mark.browser
 
 # page url path ("" is the default page) -> (title in the navigation, a slider that changes the first chart)
 PAGES = {
     "": ("Playground", "Steps"),
+    "sweep": ("Sweep", "Cells per axis"),
     "reference": ("Reference", "Updates shown"),
 }
 
@@ -43,3 +46,15 @@ def test_page_loads_and_redraws_after_a_slider_moves(page: Page, app_url, path):
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS_DIR / f"{path or 'playground'}.png"), full_page=True)
+
+
+def test_a_fresh_server_opened_at_a_page_url_shows_the_declared_pages(page: Page):
+    """Before any session ran app.py, Streamlit would run a page file alone (legacy pages/ mode)."""
+    with streamlit_server(ARTIFACTS_DIR / "streamlit-fresh.log") as url:
+        page.goto(f"{url}/reference")
+        wait_for_app(page)
+        assert_no_exception(page)
+        links = page.locator('[data-testid="stSidebarNav"] a')
+        titles = [links.nth(i).inner_text().strip().split("\n")[-1] for i in range(links.count())]
+        assert titles == [title for title, _ in PAGES.values()]
+        assert page.get_by_role("heading", name="Reference").count() == 1

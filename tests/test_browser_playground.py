@@ -146,3 +146,22 @@ def test_uploading_a_scenario_restores_it_and_a_bad_file_changes_nothing(page: P
     assert query["surface"] == ["himmelblau"] and query["steps"] == ["90"]
     assert query["opt"] == ["adam:lr=0.1,label=A", "nag:lr=0.002"]
     assert_no_exception(page)
+
+
+def test_clicking_a_sweep_cell_opens_that_configuration_in_the_playground(page: Page, app_url):
+    page.goto(f"{app_url}/sweep")
+    wait_for_app(page)
+    assert_no_exception(page)
+    heatmap = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first
+    box = heatmap.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+    page.wait_for_url(lambda url: "opt=" in url, timeout=30_000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    spec = query["opt"][0]
+    assert spec.startswith("momentum:lr=") and ",beta=" in spec
+    assert page.get_by_role("heading", name="Playground").count() == 1
+    names = page.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => t.name)")
+    assert any(name and name.startswith("momentum") for name in names)
+    page.screenshot(path=str(ARTIFACTS_DIR / "sweep-click-to-playground.png"))

@@ -387,3 +387,31 @@ def test_python_dash_m_entry_point():
     )
     assert process.returncode == 0, process.stderr
     assert "gd" in process.stderr
+
+
+def test_sweep_heat_maps_show_diverged_cells_as_diverged_not_as_extreme_colours():
+    from ui.figures import sweep_figures
+
+    grid = sweep("rosenbrock", "momentum", "lr", np.geomspace(1e-4, 1e-1, 8), "beta", [0.0, 0.9], steps=100)
+    assert (grid.diverged_at >= 0).any() and (grid.diverged_at < 0).any()
+    figures = sweep_figures(grid, 0.0)
+    diverged = grid.diverged_at >= 0
+    for title, figure in figures.items():
+        values, overlay = np.array(figure.data[0].z, dtype=float), np.array(figure.data[1].z, dtype=float)
+        if title == "divergence":  # this map's number is the step at which the cell diverged
+            assert np.array_equal(values[diverged], grid.diverged_at[diverged])
+        else:
+            assert np.all(np.isnan(values[diverged]))  # no colour from a meaningless number
+        assert np.all(overlay[diverged] == 1) and np.all(np.isnan(overlay[~diverged]))
+    loss = np.array(figures["final loss"].data[0].z, dtype=float)
+    assert np.all(np.isfinite(loss[~diverged]))
+
+
+def test_basin_map_finds_the_four_minima_of_himmelblau():
+    from optim_core.api import basin_map
+
+    basins = basin_map("himmelblau", "gd:lr=0.01", resolution=20, steps=500)
+    assert set(np.unique(basins.basin)) == {0, 1, 2, 3}
+    corner = basins.basin[-1, -1]  # start (5, 5) ends at the minimum (3, 2)
+    assert (basins.final_position[0, -1, -1], basins.final_position[1, -1, -1]) == pytest.approx((3.0, 2.0), abs=1e-4)
+    assert corner == 0

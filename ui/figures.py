@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import numpy as np
@@ -206,6 +207,7 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
     eff = np.concatenate([np.full((1, 2), np.nan), result.effective_lr[i, : n - 1]])
     custom = np.column_stack([np.arange(n), loss, lr, eff]).astype(np.float32)  # hover text only
     info = result.runs[i]
+    label = html.escape(info.label)
     status = result.status(i)
     return go.Scatter(
         x=path[:, 0],
@@ -213,10 +215,10 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
         mode="lines+markers" if n <= 60 else "lines",
         line={"width": 2.5, **run_style(result, i)},
         marker={"size": 4},
-        name=info.label + ("" if status in ("ok", "converged") else f" — {status}"),
+        name=label + ("" if status in ("ok", "converged") else f" — {status}"),
         customdata=custom,
         hovertemplate=(
-            f"<b>{info.label}</b><br>step %{{customdata[0]:.0f}}<br>loss %{{customdata[1]:.4g}}"
+            f"<b>{label}</b><br>step %{{customdata[0]:.0f}}<br>loss %{{customdata[1]:.4g}}"
             "<br>η_t %{customdata[2]:.3g}<br>eff. rate x %{customdata[3]:.3g}, y %{customdata[4]:.3g}<extra></extra>"
         ),
     )
@@ -233,9 +235,9 @@ def _per_run_lines(fig: go.Figure, result: Result, values, row=None, col=None, d
                     y=series,
                     mode="lines",
                     line={"width": 2, "color": style["color"], "dash": dash or style["dash"]},
-                    name=f"{info.label}{label.rstrip('·')}",
+                    name=f"{html.escape(info.label)}{label.rstrip('·')}",
                     legendgroup=info.label,
-                    hovertemplate=f"{info.label}{label.rstrip('·')}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+                    hovertemplate=f"{html.escape(info.label)}{label.rstrip('·')}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
                 ),
                 row=row,
                 col=col,
@@ -256,8 +258,8 @@ def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
                 y=np.maximum(gap, 1e-16) if minimum is not None else gap,
                 mode="lines",
                 line={"width": 2, **run_style(result, i)},
-                name=info.label,
-                hovertemplate=f"{info.label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+                name=html.escape(info.label),
+                hovertemplate=f"{html.escape(info.label)}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
             )
         )
     log = minimum is not None
@@ -349,7 +351,7 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
         fig.add_trace(
             go.Scatter3d(
                 x=path[:, 0], y=path[:, 1], z=transform(result.loss[i, :n]) + lift,
-                mode="lines", line={"width": 5, "color": run_style(result, i)["color"]}, name=info.label,
+                mode="lines", line={"width": 5, "color": run_style(result, i)["color"]}, name=html.escape(info.label),
             )
         )  # fmt: skip
     (x0, x1), (y0, y1) = surface.domain
@@ -401,8 +403,8 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
             fig.add_trace(
                 go.Scatter(
                     x=[here[0], end[0]], y=[here[1], end[1]], mode="lines", showlegend=kind == "update",
-                    line={"color": colour, "width": 0.1}, name=f"{info.label}: {kind}", legendgroup=info.label,
-                    hovertemplate=f"{info.label} — {kind}<br>Δx %{{customdata[0]:.3g}}, Δy %{{customdata[1]:.3g}}<extra></extra>",
+                    line={"color": colour, "width": 0.1}, name=f"{html.escape(info.label)}: {kind}", legendgroup=info.label,
+                    hovertemplate=f"{html.escape(info.label)} — {kind}<br>Δx %{{customdata[0]:.3g}}, Δy %{{customdata[1]:.3g}}<extra></extra>",
                     customdata=[delta, delta],
                 )
             )  # fmt: skip
@@ -414,4 +416,145 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
             yaxis={"title": "y", "range": [box[:, 1].min() - pad, box[:, 1].max() + pad], "scaleanchor": "x"},
         )
     fig.update_layout(annotations=annotations, **_layout(font_scale, height=420))
+    return fig
+
+
+def add_paths(fig: go.Figure, result: Result, suffix: str = "", dash: str | None = None) -> None:
+    """Add the paths of ``result`` to a contour (for comparisons of two results)."""
+    for i in range(len(result.runs)):
+        trace = _path_trace(result, i)
+        trace.name = f"{trace.name}{suffix}"
+        if dash:
+            trace.line.dash = dash
+        fig.add_trace(trace)
+
+
+def comparison_loss_figure(results: dict[str, Result], font_scale: float = 1.0) -> go.Figure:
+    """Loss gap (log) and η_t of one optimizer under several schedules; one row each."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    for n, (name, result) in enumerate(results.items()):
+        minimum = result.surface.min_value
+        rows = int(result.valid_rows[0])
+        gap = result.loss[0, :rows] - (minimum or 0.0)
+        style = {"color": OPTIMIZER_COLOURS[result.runs[0].optimizer], "dash": DASHES[n % len(DASHES)]}
+        fig.add_trace(
+            go.Scatter(y=np.maximum(gap, 1e-16) if minimum is not None else gap, mode="lines", line=style, name=name),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                y=result.lr[0, : max(rows - 1, 1)], mode="lines", line=style, name=f"{name}: η_t", showlegend=False
+            ),
+            row=2,
+            col=1,
+        )
+    fig.update_yaxes(title_text="f − f* (log)", type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(title_text="η_t", row=2, col=1)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_layout(**_layout(font_scale, height=520))
+    return fig
+
+
+DIVERGED_COLOUR = "#CC3311"  # Tol's vibrant red, apart from the greyscale heat maps
+
+
+def _log_axis(values: np.ndarray) -> bool:
+    return bool(np.all(values > 0) and values.max() / values.min() >= 50)
+
+
+def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dict[str, go.Figure]:
+    """Heat maps of a sweep: final loss (log colour), steps to converge, divergence.
+
+    Diverged cells are never coloured by their (meaningless) numbers: they are blank in the
+    loss and convergence maps and drawn in one flat colour by an overlay, with the step at
+    which they diverged in the hover text. A transparent point on every cell makes it
+    clickable.
+    """
+    xs, ys = grid.x_values, grid.y_values
+    diverged = grid.diverged_at >= 0
+    overlay = go.Heatmap(
+        x=xs, y=ys, z=np.where(diverged, 1.0, np.nan), colorscale=[[0, DIVERGED_COLOUR], [1, DIVERGED_COLOUR]],
+        showscale=False, customdata=grid.diverged_at, name="diverged",
+        hovertemplate=f"{grid.x_key}=%{{x:.3g}}, {grid.y_key}=%{{y:.3g}}<br>diverged at step %{{customdata}}<extra></extra>",
+    )  # fmt: skip
+    gap = grid.final_loss - (min_value if min_value is not None else 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown_loss = np.where(diverged, np.nan, np.log10(np.maximum(gap, 1e-16)) if min_value is not None else gap)
+    reached = np.where(diverged | (grid.steps_to_tolerance < 0), np.nan, grid.steps_to_tolerance.astype(float))
+    hover = f"{grid.x_key}=%{{x:.3g}}, {grid.y_key}=%{{y:.3g}}<br>"
+    maps = {
+        "final loss": go.Heatmap(
+            x=xs, y=ys, z=shown_loss, colorscale="Viridis", customdata=grid.final_loss,
+            colorbar={"title": {"text": "log₁₀(f − f*)" if min_value is not None else "f", "side": "right"}, "thickness": 10},
+            hovertemplate=hover + "final loss %{customdata:.4g}<extra></extra>",
+        ),
+        "steps to converge": go.Heatmap(
+            x=xs, y=ys, z=reached, colorscale="Viridis", reversescale=True,
+            colorbar={"title": {"text": "steps", "side": "right"}, "thickness": 10},
+            hovertemplate=hover + "within tolerance after %{z:.0f} steps<extra></extra>",
+        ),
+        "divergence": go.Heatmap(
+            x=xs, y=ys, z=np.where(diverged, grid.diverged_at, np.nan).astype(float), colorscale="Reds",
+            reversescale=True, colorbar={"title": {"text": "diverged at step", "side": "right"}, "thickness": 10},
+            hovertemplate=hover + "diverged at step %{z:.0f}<extra></extra>",
+        ),
+    }  # fmt: skip
+    cell_x, cell_y = np.meshgrid(xs, ys)
+    figures = {}
+    for title, heatmap in maps.items():
+        fig = go.Figure([heatmap, overlay])
+        fig.add_trace(
+            go.Scatter(
+                x=cell_x.ravel(), y=cell_y.ravel(), mode="markers", marker={"size": 8, "color": "rgba(0,0,0,0)"},
+                showlegend=False, name="cells", hovertemplate=hover + "click: open in the Playground<extra></extra>",
+            )
+        )  # fmt: skip
+        fig.update_layout(
+            title={"text": title},
+            xaxis={"title": grid.x_key, "type": "log" if _log_axis(xs) else "linear"},
+            yaxis={"title": grid.y_key, "type": "log" if _log_axis(ys) else "linear"},
+            clickmode="event+select",
+            **_layout(font_scale, height=430),
+        )
+        figures[title] = fig
+    return figures
+
+
+def basin_figure(
+    surface: Surface, xs: np.ndarray, ys: np.ndarray, basin: np.ndarray, font_scale: float = 1.0
+) -> go.Figure:
+    """Start points coloured by the minimum their run reaches (−1: none of them, −2: diverged)."""
+    palette = list(OPTIMIZER_COLOURS.values())
+    count = len(surface.minima)
+    # A discrete scale: −2 diverged (red), −1 no listed minimum (light grey), k → palette colour.
+    colours = [DIVERGED_COLOUR, "#DDDDDD"] + [palette[k % len(palette)] for k in range(count)]
+    scale = []
+    for index, colour in enumerate(colours):
+        low, high = index / len(colours), (index + 1) / len(colours)
+        scale += [[low, colour], [high, colour]]
+    names = ["diverged", "no listed minimum"] + [
+        f"minimum {k + 1} ({m.x:.3g}, {m.y:.3g})" for k, m in enumerate(surface.minima)
+    ]
+    label = np.vectorize(lambda v: names[int(v) + 2])(basin)
+    fig = go.Figure(
+        go.Heatmap(
+            x=xs, y=ys, z=basin, zmin=-2.5, zmax=count - 0.5, colorscale=scale, showscale=False, customdata=label,
+            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>%{customdata}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[m.x for m in surface.minima], y=[m.y for m in surface.minima], mode="markers+text",
+            text=[str(k + 1) for k in range(count)], textposition="top center", name="minima",
+            marker={"symbol": "star", "size": 14, "color": "#E69F00", "line": {"width": 1, "color": "black"}},
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        xaxis={"title": "x₀", "range": list(surface.domain[0])},
+        yaxis={"title": "y₀", "range": list(surface.domain[1]), "scaleanchor": "x"},
+        **_layout(font_scale, height=480),
+    )
     return fig
