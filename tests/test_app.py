@@ -202,3 +202,24 @@ def test_sweep_page_refuses_an_empty_range_with_a_message():
     low.set_value(10.0).run()
     assert not at.exception
     assert len(at.error) == 1 and "must be below" in at.error[0].value
+
+
+def test_schedules_page_draws_every_curve_and_the_comparison():
+    at = open_app("pages/schedules.py")
+    assert not at.exception and not at.error
+    charts = figures(at)
+    assert len(charts) == 7 + 2  # one curve per open-loop schedule, the contour and the loss
+    before = [json.dumps(chart["data"]) for chart in charts]
+    at.slider(key="sch_step_step_size").set_value(20).run()
+    assert not at.exception
+    after = [json.dumps(chart["data"]) for chart in figures(at)]
+    changed = [b != a for b, a in zip(before, after, strict=True)]
+    assert sum(changed) == 1  # the step schedule's curve, and nothing else
+
+
+def test_schedules_comparison_uses_both_runs():
+    at = open_app("pages/schedules.py")
+    names = [t.get("name", "") for t in figures(at)[-2]["data"]]
+    assert any("constant η" in n for n in names) and any("cosine" in n for n in names)
+    summary = at.markdown[-1].value
+    assert "closer to" in summary  # RMSprop at 5x the suggested rate: the cosine settles, the constant rate bounces

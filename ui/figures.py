@@ -290,7 +290,9 @@ def schedule_figure(curves: dict[str, np.ndarray], font_scale: float = 1.0) -> g
     fig = go.Figure()
     for name, values in curves.items():
         fig.add_trace(go.Scatter(x=np.arange(values.size), y=values, mode="lines", name=name))
-    fig.update_layout(xaxis={"title": "update t"}, yaxis={"title": "η_t"}, **_layout(font_scale, height=380))
+    fig.update_layout(
+        xaxis={"title": "update t"}, yaxis={"title": "η_t", "rangemode": "tozero"}, **_layout(font_scale, height=380)
+    )
     return fig
 
 

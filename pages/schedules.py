@@ -1,0 +1,133 @@
+"""Schedules: the η_t curve of every schedule, and one optimizer run with a schedule against the constant rate."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optim_core.api import Scenario
+from optim_core.optimizers import OPTIMIZERS
+from optim_core.schedules import SCHEDULES, preview
+from optim_core.spec import SpecError, format_spec
+from surfaces import CATALOG, make_surface
+from ui.compute import run_scenario, surface_grid
+from ui.controls import log_options, param_control
+from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
+from ui.routing import route_through_app
+
+route_through_app()
+
+ss = st.session_state
+OPEN_LOOP = [name for name in SCHEDULES if name != "plateau"]
+
+st.title("Schedules")
+st.caption(
+    "How each learning-rate schedule shapes η_t, and what one changes for an optimizer. The rules "
+    "match torch.optim.lr_scheduler stepped once per update (see Reference)."
+)
+
+
+def schedule_values(name: str) -> dict:
+    """The explicit values of a schedule's controls (optional keys keep their defaults)."""
+    values = {}
+    for param in SCHEDULES[name].params:
+        key = f"sch_{name}_{param.name}"
+        if key in ss and ss[key] != param.default:
+            values[param.name] = ss[key]
+    return values
+
+
+def controls(name: str, container) -> None:
+    for param in SCHEDULES[name].params:
+        if param.default is None:
+            continue  # t_max, base_lr, ... keep their documented defaults (see the caption)
+        param_control(
+            param, f"sch_{name}_{param.name}", param.default, label=f"{param.name}: {param.doc}", container=container
+        )
+
+
+top = st.columns([2, 2, 3])
+base = top[0].select_slider(
+    "Base rate η", log_options(1e-4, 10.0), value=0.1, key="sch_base", format_func=lambda v: f"{v:g}"
+)
+updates = top[1].slider("Updates shown", 50, 2000, 500, step=50, key="sch_updates")
+top[2].caption(
+    "Optional keys keep their defaults here: t_max is the number of updates, cyclic runs from η to "
+    "10 η, warm-up starts at η / warmup. Reduce-on-plateau has no curve of its own: it depends on "
+    "the loss, so it appears in the comparison below."
+)
+
+st.header("η_t of every schedule")
+columns = st.columns(2)
+for index, name in enumerate(OPEN_LOOP):
+    with columns[index % 2]:
+        info = SCHEDULES[name]
+        st.subheader(info.display_name)
+        with st.expander("parameters"):
+            controls(name, st)
+        try:
+            values = {p.name: ss.get(f"sch_{name}_{p.name}", p.default) for p in info.params}
+            curve = preview(name, values, base, updates)
+            st.plotly_chart(schedule_figure({name: curve}, font_scale=0.9), key=f"sch_curve_{name}")
+        except SpecError as error:
+            st.error(str(error))
+        st.caption(f"torch: {info.torch}")
+
+st.header("One optimizer: a schedule against the constant rate")
+left, middle, right = st.columns(3)
+surface_name = left.selectbox(
+    "Surface",
+    [name for name in CATALOG if name != "custom"],
+    index=list(CATALOG).index("valley"),
+    key="sch_surface",
+    format_func=lambda name: CATALOG[name].info.display_name,
+)
+optimizer = middle.selectbox(
+    "Optimizer", list(OPTIMIZERS), index=list(OPTIMIZERS).index("rmsprop"), key="sch_optimizer",
+    format_func=lambda n: OPTIMIZERS[n].display_name,
+)  # fmt: skip
+schedule = right.selectbox(
+    "Schedule", list(SCHEDULES), index=list(SCHEDULES).index("cosine"), key="sch_compare",
+    format_func=lambda n: SCHEDULES[n].display_name,
+)  # fmt: skip
+if schedule == "plateau":
+    with st.expander("Reduce-on-plateau parameters"):
+        controls("plateau", st)
+suggested = CATALOG[surface_name].info.suggested.get(optimizer, {}).get("lr")
+lr_param = next(p for p in OPTIMIZERS[optimizer].params if p.name == "lr")
+# Five times the gentle rate suggested for the surface: large enough for a constant rate to keep
+# bouncing, which is where a decaying schedule shows what it is for.
+start_lr = float(f"{5 * suggested:.2g}") if suggested else lr_param.default
+lr = param_control(lr_param, f"sch_lr_{surface_name}_{optimizer}", start_lr, label="η of the optimizer")
+st.caption("η starts at five times the rate suggested for this surface, where a constant rate tends to keep bouncing.")
+spec = format_spec(optimizer, {"lr": lr})
+schedule_spec = format_spec(schedule, schedule_values(schedule))
+try:
+    scheduled = Scenario(surface=surface_name, optimizers=[spec], steps=updates, schedule=schedule_spec).validate()
+    constant = Scenario(surface=surface_name, optimizers=[spec], steps=updates).validate()
+except SpecError as error:
+    st.error(f"Not run: {error}")
+    st.stop()
+with_schedule = run_scenario(scheduled.to_json())
+without = run_scenario(constant.to_json())
+surface = make_surface(surface_name)
+figure = contour_figure(surface, without, grid=surface_grid(surface_name), animate=False)
+for trace in figure.data:
+    if trace.name and trace.name.startswith(optimizer):
+        trace.name = f"{trace.name}, constant η"
+        trace.line.dash = "dot"
+add_paths(figure, with_schedule, suffix=f", {SCHEDULES[schedule].display_name.lower()}")
+left, right = st.columns([3, 2])
+left.plotly_chart(figure, key="sch_contour")
+right.plotly_chart(comparison_loss_figure({f"{schedule}": with_schedule, "constant η": without}), key="sch_loss")
+gap_with = with_schedule.outcome.final_loss[0] - (surface.min_value or 0.0)
+gap_without = without.outcome.final_loss[0] - (surface.min_value or 0.0)
+st.markdown(
+    f"After {updates} updates: final loss **{with_schedule.outcome.final_loss[0]:.4g}** with the "
+    f"schedule ({with_schedule.status(0)}) and **{without.outcome.final_loss[0]:.4g}** at the constant "
+    f"rate ({without.status(0)})."
+    + (
+        f" The schedule ends {'closer to' if gap_with < gap_without else 'farther from'} the minimum."
+        if surface.min_value is not None
+        else ""
+    )
+)
