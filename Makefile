@@ -43,6 +43,7 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.playground
+	$(BIN)/python -m bench.sweep
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
