@@ -6,6 +6,7 @@ st.set_page_config(page_title="Optimizer playground", page_icon=":material/ssid_
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/landscape:", default=True),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
     st.Page("pages/schedules.py", title="Schedules", icon=":material/trending_down:", url_path="schedules"),
     st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:", url_path="sweep"),
     st.Page("pages/reference.py", title="Reference", icon=":material/menu_book:", url_path="reference"),

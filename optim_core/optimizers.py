@@ -311,3 +311,15 @@ NOTES = (
     "torch's NAdam starts with an effective momentum near β1/2 (μ₁ ≈ 0.45 for β1 = 0.9).",
     "RMSprop has no bias correction: its first update moves each coordinate by about η/√(1−β).",
 )
+
+
+def _rules_text() -> str:
+    lines = ["", "The update rules (generated from OPTIMIZERS, the source the Reference page renders):", ""]
+    for info in OPTIMIZERS.values():
+        for convention in CONVENTIONS:
+            lines.append(f"- {info.name} ({convention}): {info.rules[convention]}")
+            lines.append(f"  effective learning rate: {info.effective_lr[convention]}")
+    return "\n".join(lines)
+
+
+__doc__ = (__doc__ or "") + _rules_text()

@@ -237,3 +237,12 @@ def preview(name: str, values: dict[str, Any], base_lr: float, steps: int) -> np
     if name == "plateau":
         raise SpecError("plateau has no curve of its own: it depends on the loss of each run")
     return rates(name, values, np.array([base_lr]), np.arange(steps), steps)[:, 0]
+
+
+def _schedules_text() -> str:
+    lines = ["", "The schedules (generated from SCHEDULES, the source the Reference page renders):", ""]
+    lines += [f"- {info.name}: {info.latex} (torch: {info.torch})" for info in SCHEDULES.values()]
+    return "\n".join(lines)
+
+
+__doc__ = (__doc__ or "") + _schedules_text()

@@ -223,3 +223,16 @@ def test_schedules_comparison_uses_both_runs():
     assert any("constant η" in n for n in names) and any("cosine" in n for n in names)
     summary = at.markdown[-1].value
     assert "closer to" in summary  # RMSprop at 5x the suggested rate: the cosine settles, the constant rate bounces
+
+
+def test_lessons_page_measures_every_claim_and_says_where_one_does_not_hold():
+    at = open_app("pages/lessons.py")
+    assert not at.exception and not at.error
+    held = [s.value for s in at.success]
+    not_held = [w.value for w in at.warning]
+    assert len(held) == 8 and all(text.startswith("**Held here.**") for text in held)
+    assert len(not_held) == 1 and "Did not hold here" in not_held[0]  # AdaGrad with η₀ = 1
+    before = [json.dumps(f["data"]) for f in figures(at)]
+    at.slider(key="lessons_percent").set_value(50).run()
+    assert not at.exception
+    assert [json.dumps(f["data"]) for f in figures(at)] != before

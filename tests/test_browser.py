@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 # page url path ("" is the default page) -> (title in the navigation, a slider that changes the first chart)
 PAGES = {
     "": ("Playground", "Steps"),
+    "lessons": ("Lessons", "Steps, as % of each preset"),
     "schedules": ("Schedules", "Updates shown"),
     "sweep": ("Sweep", "Cells per axis"),
     "reference": ("Reference", "Updates shown"),

@@ -24,3 +24,15 @@ def surface_grid(surface_spec: str, resolution: int = 120):
 def table_csv(scenario_json: str) -> str:
     """The tidy table of a scenario as CSV, for the download button (built once per scenario)."""
     return run_scenario(scenario_json).to_frame().to_csv(index=False)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_lesson(key: str, counter: bool = False, step_scale: float = 1.0):
+    """The results of a lesson's presets and its measurement (pure, so cached by key)."""
+    from optim_core.lessons import LESSONS
+
+    lesson = next(item for item in LESSONS if item.key == key)
+    if counter:
+        lesson = lesson.counter
+    results = lesson.run(step_scale)
+    return results, lesson.measure(results)

@@ -1,0 +1,95 @@
+"""Lessons: each claim of the lectures on a preset, measured live, with a plain verdict."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import streamlit as st
+
+from optim_core.lessons import LESSONS, Lesson
+from optim_core.optimizers import OPTIMIZERS
+from optim_core.schedules import SCHEDULES
+from ui.compute import run_lesson, surface_grid
+from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure
+from ui.routing import route_through_app
+from ui.state import PlaygroundState, to_query
+
+route_through_app()
+
+st.title("Lessons")
+st.markdown(
+    "Each section states a claim of the lectures, runs it on a preset, and measures it live. The "
+    "verdict comes from those numbers: where a claim does not hold, the page says so."
+)
+percent = st.slider(
+    "Steps, as % of each preset",
+    25,
+    200,
+    100,
+    step=25,
+    key="lessons_percent",
+    help="Shorter or longer runs than the presets: every number and verdict below is measured again.",
+)
+
+
+def playground_link(scenario) -> str:
+    state = PlaygroundState.from_scenario(scenario)
+    return "/?" + urllib.parse.urlencode(to_query(state), doseq=True)
+
+
+def show(lesson: Lesson, counter: bool = False) -> None:
+    results, measurement = run_lesson(lesson.key if not counter else LESSONS[0].key, counter, percent / 100)
+    heading = st.subheader if counter else st.header
+    heading(lesson.title)
+    if not counter:
+        st.markdown(f"**Claim.** {lesson.claim}")
+        st.markdown(lesson.explanation)
+        formulas = st.columns(max(1, len(lesson.rules) + len(lesson.schedules)))
+        for column, name in zip(formulas, lesson.rules, strict=False):
+            column.caption(OPTIMIZERS[name].display_name)
+            column.latex(OPTIMIZERS[name].rules["lecture"])
+        for column, name in zip(formulas[len(lesson.rules) :], lesson.schedules, strict=False):
+            column.caption(SCHEDULES[name].display_name)
+            column.latex(SCHEDULES[name].latex)
+    first_scenario = next(iter(lesson.scenarios.values()))
+    first = next(iter(results.values()))
+    views = []
+    for view in lesson.figures:
+        if view == "contour":
+            grid = surface_grid(first_scenario.surface)
+            views.append(contour_figure(first.surface, first, grid=grid, animate=False))
+        elif view == "effective_lr":
+            views.append(effective_lr_figure(first))
+        elif view == "distance":
+            figure = distance_figure(first)
+            if figure is not None:
+                views.append(figure)
+        elif view == "loss":
+            if len(results) > 1:
+                views.append(
+                    comparison_loss_figure({name: result for name, result in results.items() if len(result.runs) == 1})
+                )
+            else:
+                views.append(loss_figure(first))
+    columns = st.columns(len(views))
+    for index, (column, figure) in enumerate(zip(columns, views, strict=True)):
+        column.plotly_chart(figure, key=f"lesson_{lesson.key}_{counter}_{index}")
+    verdict = st.success if measurement.held else st.warning
+    verdict(("**Held here.** " if measurement.held else "**Did not hold here.** ") + measurement.summary)
+    with st.expander("The measured numbers and the preset"):
+        st.dataframe(
+            [{"quantity": name, "value": value} for name, value in measurement.numbers.items()], hide_index=True
+        )
+        for name, scenario in lesson.scenarios.items():
+            st.markdown(
+                f"- {name}: `{scenario.surface}`, "
+                + ", ".join(f"`{o}`" for o in scenario.optimizers)
+                + f", {round(scenario.steps * percent / 100)} steps, schedule `{scenario.schedule}` — "
+                f"[open in the Playground]({playground_link(scenario)})"
+            )
+    if lesson.counter is not None:
+        show(lesson.counter, counter=True)
+
+
+for lesson in LESSONS:
+    show(lesson)
