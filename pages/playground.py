@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import streamlit as st
@@ -172,7 +173,11 @@ def on_upload() -> None:
 # ----- the URL is the state: read it on the first load, and whenever another page (the Sweep)
 # or the browser put a different one there; an empty URL keeps the current state ------------------
 incoming = {key: st.query_params.get_all(key) for key in st.query_params}
-if "pg_runs" not in ss or (incoming and incoming != ss.get("pg_written_query")):
+# A rerun may carry a URL this session wrote a few reruns ago (quick key presses queue reruns
+# faster than the browser updates its address), so only a URL never written here is foreign.
+written = ss.setdefault("pg_written_queries", [])
+follow = ss.pop("pg_follow_url", False)  # set by a page that sends the user here with a link
+if "pg_runs" not in ss or follow or (incoming and json.dumps(incoming, sort_keys=True) not in written):
     parsed = from_query(incoming)
     seed_widgets(parsed.state)
     ss["pg_url_ignored"] = parsed.ignored
@@ -271,8 +276,11 @@ except SpecError as error:
     st.caption("Showing the last valid settings.")
 state, scenario_json = ss["pg_last_valid"]
 wanted = to_query(state)
-ss["pg_written_query"] = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
-if ss["pg_written_query"] != incoming:
+wanted_lists = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+key = json.dumps(wanted_lists, sort_keys=True)
+if key not in written:
+    ss["pg_written_queries"] = [*written, key][-50:]
+if wanted_lists != incoming:
     st.query_params.from_dict(wanted)
 
 surface = make_surface(state.surface)

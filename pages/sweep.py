@@ -142,6 +142,7 @@ for column, (title, figure) in zip(columns, figures.items(), strict=True):
             selection_mode="points",
         )
 if "sw_open" in ss:
+    ss["pg_follow_url"] = True  # even a configuration the Playground showed before
     st.switch_page("pages/playground.py", query_params=ss.pop("sw_open"))
 
 st.subheader("Where each start point ends")

@@ -165,3 +165,21 @@ def test_clicking_a_sweep_cell_opens_that_configuration_in_the_playground(page: 
     names = page.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => t.name)")
     assert any(name and name.startswith("momentum") for name in names)
     page.screenshot(path=str(ARTIFACTS_DIR / "sweep-click-to-playground.png"))
+
+
+def test_quick_key_presses_are_not_undone_by_a_stale_url(page: Page, app_url):
+    """Reruns queued by fast key presses may carry an older URL; the Playground must not go back to it."""
+    page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01"}))
+    wait_for_app(page)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps").first.locator('input[type="range"]')
+    thumb.focus()
+    for _ in range(8):
+        thumb.press("ArrowRight")
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    value = thumb.get_attribute("value")
+    assert value == "580"
+    page.wait_for_function("() => new URL(location.href).searchParams.get('steps') === '580'", timeout=20_000)
+    assert_no_exception(page)
