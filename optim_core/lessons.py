@@ -15,7 +15,13 @@ import numpy as np
 
 from optim_core.api import Result, Scenario
 
+VALLEY = "valley:kappa=25.0"
 VALLEY_START = (-9.0, 3.0)
+
+
+def _on_valley(optimizers: list[str], steps: int, **more) -> Scenario:
+    """A preset on the elongated valley (κ = 25), started at (−9, 3) far along its floor."""
+    return Scenario(surface=VALLEY, optimizers=optimizers, start=VALLEY_START, steps=steps, **more)
 
 
 @dataclass(frozen=True)
@@ -89,14 +95,7 @@ def _adagrad_lesson(lr: float, counter: Lesson | None = None, title: str | None 
             "recovers once the gradients get small."
         ),
         rules=("adagrad", "rmsprop"),
-        scenarios={
-            "runs": Scenario(
-                surface="valley:kappa=25.0",
-                optimizers=[f"adagrad:lr={lr}", "rmsprop:lr=0.03"],
-                start=VALLEY_START,
-                steps=500,
-            )
-        },
+        scenarios={"runs": _on_valley([f"adagrad:lr={lr}", "rmsprop:lr=0.03"], 500)},
         measure=_adagrad_measure,
         counter=counter,
         figures=("contour", "effective_lr", "distance"),
@@ -182,16 +181,9 @@ RMSPROP = Lesson(
     ),
     rules=("rmsprop",),
     scenarios={
-        "constant": Scenario(surface="valley:kappa=25.0", optimizers=["rmsprop:lr=0.1"], start=VALLEY_START, steps=500),
-        "cosine": Scenario(
-            surface="valley:kappa=25.0", optimizers=["rmsprop:lr=0.1"], start=VALLEY_START, steps=500, schedule="cosine"
-        ),
-        "η₀ sweep": Scenario(
-            surface="valley:kappa=25.0",
-            optimizers=[f"rmsprop:lr={lr},label=eta {lr}" for lr in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)],
-            start=VALLEY_START,
-            steps=500,
-        ),
+        "constant": _on_valley(["rmsprop:lr=0.1"], 500),
+        "cosine": _on_valley(["rmsprop:lr=0.1"], 500, schedule="cosine"),
+        "η₀ sweep": _on_valley([f"rmsprop:lr={lr},label=eta {lr}" for lr in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)], 500),
     },
     measure=_rmsprop_measure,
     schedules=("cosine",),
@@ -263,12 +255,7 @@ ADAM_BIAS = Lesson(
     ),
     rules=("adam",),
     scenarios={
-        "runs": Scenario(
-            surface="valley:kappa=25.0",
-            optimizers=["adam:lr=0.1,label=corrected", "adam:lr=0.1,bias_correction=false,label=uncorrected"],
-            start=VALLEY_START,
-            steps=60,
-        )
+        "runs": _on_valley(["adam:lr=0.1,label=corrected", "adam:lr=0.1,bias_correction=false,label=uncorrected"], 60)
     },
     measure=_bias_measure,
 )
@@ -335,14 +322,7 @@ NAG = Lesson(
         "that gradient already points back, so the velocity shrinks one step earlier."
     ),
     rules=("momentum", "nag"),
-    scenarios={
-        "runs": Scenario(
-            surface="valley:kappa=25.0",
-            optimizers=["momentum:lr=0.02,beta=0.9", "nag:lr=0.02,beta=0.9"],
-            start=VALLEY_START,
-            steps=300,
-        )
-    },
+    scenarios={"runs": _on_valley(["momentum:lr=0.02,beta=0.9", "nag:lr=0.02,beta=0.9"], 300)},
     measure=_nag_measure,
     figures=("contour", "distance"),
 )
@@ -389,12 +369,7 @@ SCHEDULES_LESSON = Lesson(
         "which helps escape (not shown here) but keeps the steps large."
     ),
     rules=("rmsprop",),
-    scenarios={
-        name: Scenario(
-            surface="valley:kappa=25.0", optimizers=["rmsprop:lr=0.1"], start=VALLEY_START, steps=500, schedule=spec
-        )
-        for name, spec in SCHEDULE_PRESETS.items()
-    },
+    scenarios={name: _on_valley(["rmsprop:lr=0.1"], 500, schedule=spec) for name, spec in SCHEDULE_PRESETS.items()},
     measure=_schedules_measure,
     schedules=("step", "exponential", "cyclic", "cosine", "warm_restarts"),
     figures=("loss",),
