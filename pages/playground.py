@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import streamlit as st
 
@@ -26,6 +25,7 @@ from ui.figures import (
 )
 from ui.routing import route_through_app
 from ui.state import MAX_PLAYGROUND_STEPS, MAX_RUNS, PlaygroundState, from_query, to_query
+from ui.urlstate import inert
 
 route_through_app()
 
@@ -34,11 +34,6 @@ CHART_CONFIG = {
     "toImageButtonOptions": {"format": "png", "scale": 3, "filename": "optimizer-playground"},
 }
 ss = st.session_state
-
-
-def plain(text: str) -> str:
-    """User text made inert for Streamlit's Markdown (no links, images, emphasis or HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
 
 
 # ----- state <-> widgets ------------------------------------------------------------------------
@@ -196,7 +191,7 @@ if present:
 if ss.get("pg_url_ignored"):
     st.warning(
         "Parts of the link were ignored and their defaults used instead:\n\n"
-        + "\n".join(f"- {plain(item)}" for item in ss["pg_url_ignored"])
+        + "\n".join(f"- {inert(item)}" for item in ss["pg_url_ignored"])
     )
 
 # ----- controls ----------------------------------------------------------------------------------
@@ -258,7 +253,7 @@ with st.sidebar:
     st.subheader("Scenario")
     st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
     if ss.get("pg_upload_error"):
-        st.error(plain(ss["pg_upload_error"]))
+        st.error(inert(ss["pg_upload_error"]))
 
 # ----- run ---------------------------------------------------------------------------------------
 if not ss["pg_runs"]:
@@ -270,7 +265,7 @@ try:
     ss["pg_last_valid"] = (state, scenario.to_json())
 except SpecError as error:
     # Bad input changes nothing: say what is wrong and keep showing the last valid settings.
-    st.error(f"Not applied: {plain(str(error))}")
+    st.error(f"Not applied: {inert(str(error))}")
     if "pg_last_valid" not in ss:
         st.stop()
     st.caption("Showing the last valid settings.")
@@ -295,7 +290,7 @@ if schedule_name != "constant" and not present:
             curve = preview(sched.name, values, 1.0, state.steps)
             st.plotly_chart(schedule_figure({"η_t / η": curve}, font_scale=0.8), key="pg_schedule_preview")
         except SpecError as error:
-            st.caption(plain(str(error)))
+            st.caption(inert(str(error)))
 
 # ----- views -------------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
@@ -312,7 +307,7 @@ with right:
     distance = distance_figure(result, font_scale)
     if distance is not None:
         st.plotly_chart(distance, key="pg_distance", config=CHART_CONFIG)
-    st.caption(plain(surface_info.notes))
+    st.caption(inert(surface_info.notes))
 
 left, right = st.columns(2)
 with left:

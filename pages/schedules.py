@@ -9,6 +9,7 @@ from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
+from ui import urlstate
 from ui.compute import run_scenario, surface_grid
 from ui.controls import log_options, param_control
 from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
@@ -18,12 +19,60 @@ route_through_app()
 
 ss = st.session_state
 OPEN_LOOP = [name for name in SCHEDULES if name != "plateau"]
+SURFACES = [name for name in CATALOG if name != "custom"]
+BASE_RATES = log_options(1e-4, 10.0)
+DEFAULTS = {
+    "sch_base": 0.1, "sch_updates": 500, "sch_surface": "valley", "sch_optimizer": "rmsprop", "sch_compare": "cosine",
+}  # fmt: skip
+
+
+def comparison_lr() -> float:
+    """Five times the gentle rate suggested for the surface: large enough for a constant rate to
+    keep bouncing, which is where a decaying schedule shows what it is for."""
+    optimizer = ss["sch_optimizer"]
+    suggested = CATALOG[ss["sch_surface"]].info.suggested.get(optimizer, {}).get("lr")
+    default = next(p.default for p in OPTIMIZERS[optimizer].params if p.name == "lr")
+    return float(f"{5 * suggested:.2g}") if suggested else default
+
+
+def reset_lr() -> None:
+    ss["sch_lr"] = comparison_lr()
+
+
+def _param_field(name, param) -> urlstate.Field:
+    return urlstate.Field(
+        f"{name}.{param.name}",
+        f"sch_{name}_{param.name}",
+        lambda text, param=param, name=name: param.convert(text, f"schedule {name}"),
+        urlstate.plain_value,
+        default=param.default,
+    )
+
+
+URL_FIELDS = [
+    urlstate.Field("base", "sch_base", urlstate.member(BASE_RATES), urlstate.plain_value, default=0.1),
+    urlstate.Field("updates", "sch_updates", urlstate.integer(50, 2000, 50), default=500),
+    urlstate.Field("surface", "sch_surface", urlstate.choice(SURFACES)),
+    urlstate.Field("opt", "sch_optimizer", urlstate.choice(list(OPTIMIZERS))),
+    urlstate.Field("compare", "sch_compare", urlstate.choice(list(SCHEDULES))),
+    urlstate.Field("lr", "sch_lr", lambda text: OPTIMIZERS["gd"].params[0].convert(text, "lr"), urlstate.plain_value),
+] + [
+    _param_field(name, param) for name, info in SCHEDULES.items() for param in info.params if param.default is not None
+]
+
+for widget, value in DEFAULTS.items():
+    ss.setdefault(widget, value)
+ignored = urlstate.restore("schedules", URL_FIELDS)
+if ss.get("sch_lr") is None:
+    reset_lr()
 
 st.title("Schedules")
 st.caption(
     "How each learning-rate schedule shapes η_t, and what one changes for an optimizer. The rules "
     "match torch.optim.lr_scheduler stepped once per update (see Reference)."
 )
+if ignored:
+    st.warning("Parts of the link were ignored:\n\n" + "\n".join(f"- {urlstate.inert(item)}" for item in ignored))
 
 
 def schedule_values(name: str) -> dict:
@@ -46,10 +95,8 @@ def controls(name: str, container) -> None:
 
 
 top = st.columns([2, 2, 3])
-base = top[0].select_slider(
-    "Base rate η", log_options(1e-4, 10.0), value=0.1, key="sch_base", format_func=lambda v: f"{v:g}"
-)
-updates = top[1].slider("Updates shown", 50, 2000, 500, step=50, key="sch_updates")
+base = top[0].select_slider("Base rate η", BASE_RATES, key="sch_base", format_func=lambda v: f"{v:g}")
+updates = top[1].slider("Updates shown", 50, 2000, step=50, key="sch_updates")
 top[2].caption(
     "Optional keys keep their defaults here: t_max is the number of updates, cyclic runs from η to "
     "10 η, warm-up starts at η / warmup. Reduce-on-plateau has no curve of its own: it depends on "
@@ -75,29 +122,20 @@ for index, name in enumerate(OPEN_LOOP):
 st.header("One optimizer: a schedule against the constant rate")
 left, middle, right = st.columns(3)
 surface_name = left.selectbox(
-    "Surface",
-    [name for name in CATALOG if name != "custom"],
-    index=list(CATALOG).index("valley"),
-    key="sch_surface",
-    format_func=lambda name: CATALOG[name].info.display_name,
+    "Surface", SURFACES, key="sch_surface", on_change=reset_lr, format_func=lambda name: CATALOG[name].info.display_name
 )
 optimizer = middle.selectbox(
-    "Optimizer", list(OPTIMIZERS), index=list(OPTIMIZERS).index("rmsprop"), key="sch_optimizer",
+    "Optimizer", list(OPTIMIZERS), key="sch_optimizer", on_change=reset_lr,
     format_func=lambda n: OPTIMIZERS[n].display_name,
 )  # fmt: skip
 schedule = right.selectbox(
-    "Schedule", list(SCHEDULES), index=list(SCHEDULES).index("cosine"), key="sch_compare",
-    format_func=lambda n: SCHEDULES[n].display_name,
-)  # fmt: skip
+    "Schedule", list(SCHEDULES), key="sch_compare", format_func=lambda n: SCHEDULES[n].display_name
+)
 if schedule == "plateau":
     with st.expander("Reduce-on-plateau parameters"):
         controls("plateau", st)
-suggested = CATALOG[surface_name].info.suggested.get(optimizer, {}).get("lr")
 lr_param = next(p for p in OPTIMIZERS[optimizer].params if p.name == "lr")
-# Five times the gentle rate suggested for the surface: large enough for a constant rate to keep
-# bouncing, which is where a decaying schedule shows what it is for.
-start_lr = float(f"{5 * suggested:.2g}") if suggested else lr_param.default
-lr = param_control(lr_param, f"sch_lr_{surface_name}_{optimizer}", start_lr, label="η of the optimizer")
+lr = param_control(lr_param, "sch_lr", comparison_lr(), label="η of the optimizer")
 st.caption("η starts at five times the rate suggested for this surface, where a constant rate tends to keep bouncing.")
 spec = format_spec(optimizer, {"lr": lr})
 schedule_spec = format_spec(schedule, schedule_values(schedule))
@@ -105,7 +143,8 @@ try:
     scheduled = Scenario(surface=surface_name, optimizers=[spec], steps=updates, schedule=schedule_spec).validate()
     constant = Scenario(surface=surface_name, optimizers=[spec], steps=updates).validate()
 except SpecError as error:
-    st.error(f"Not run: {error}")
+    st.error(f"Not run: {urlstate.inert(str(error))}")
+    urlstate.store("schedules", URL_FIELDS)  # the link still reproduces what the user sees
     st.stop()
 with_schedule = run_scenario(scheduled.to_json())
 without = run_scenario(constant.to_json())
@@ -131,3 +170,4 @@ st.markdown(
         else ""
     )
 )
+urlstate.store("schedules", URL_FIELDS)

@@ -11,6 +11,7 @@ from optim_core.api import basin_map, sweep
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
+from ui import urlstate
 from ui.figures import basin_figure, sweep_figures
 from ui.routing import route_through_app
 from ui.state import PlaygroundState, to_query
@@ -30,51 +31,101 @@ RANGES = {
 # Work above this many run-steps gets a progress bar (about a second on the 2-core machine).
 PROGRESS_ABOVE = 20_000_000
 
+SURFACES = [name for name in CATALOG if name != "custom"]
+TOLERANCES = [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1]
+DEFAULTS = {
+    "sw_surface": "rosenbrock", "sw_optimizer": "momentum", "sw_convention": "lecture", "sw_resolution": 50,
+    "sw_steps": 500, "sw_tolerance": 1e-4, "sw_basin_resolution": 40,
+}  # fmt: skip
+URL_FIELDS = [
+    urlstate.Field("surface", "sw_surface", urlstate.choice(SURFACES)),
+    urlstate.Field("opt", "sw_optimizer", urlstate.choice(list(OPTIMIZERS))),
+    urlstate.Field("conv", "sw_convention", urlstate.choice(CONVENTIONS)),
+    urlstate.Field("x", "sw_x", urlstate.choice(list(RANGES))),
+    urlstate.Field("y", "sw_y", urlstate.choice(list(RANGES))),
+    urlstate.Field("x_from", "sw_x_low", urlstate.number(-1e6, 1e6), urlstate.plain_value),
+    urlstate.Field("x_to", "sw_x_high", urlstate.number(-1e6, 1e6), urlstate.plain_value),
+    urlstate.Field("y_from", "sw_y_low", urlstate.number(-1e6, 1e6), urlstate.plain_value),
+    urlstate.Field("y_to", "sw_y_high", urlstate.number(-1e6, 1e6), urlstate.plain_value),
+    urlstate.Field("n", "sw_resolution", urlstate.integer(5, 80)),
+    urlstate.Field("steps", "sw_steps", urlstate.integer(10, 2000, 10)),
+    urlstate.Field("tol", "sw_tolerance", urlstate.member(TOLERANCES), urlstate.plain_value),
+    urlstate.Field("starts", "sw_basin_resolution", urlstate.integer(10, 80)),
+]
+
+
+def sweepable(optimizer: str, convention: str) -> list[str]:
+    keys = [p.name for p in OPTIMIZERS[optimizer].params if p.name in RANGES]
+    return [k for k in keys if not (convention == "lecture" and k == "momentum_decay")]
+
+
+def default_range(key: str) -> tuple[float, float]:
+    low, high = RANGES[key]
+    suggested = CATALOG[ss["sw_surface"]].info.suggested.get(ss["sw_optimizer"], {}).get("lr")
+    if key == "lr" and suggested:
+        # Two decades below the rate suggested for this surface to one above it.
+        low, high = float(f"{suggested / 100:.2g}"), float(f"{min(suggested * 10, 1000.0):.2g}")
+    return low, high
+
+
+def reset_axes(axes: str = "xy") -> None:
+    """Valid axis keys for the optimizer, and their default ranges (callback, before the widgets)."""
+    keys = sweepable(ss["sw_optimizer"], ss["sw_convention"])
+    if ss.get("sw_x") not in keys:
+        ss["sw_x"] = keys[0]
+    if ss.get("sw_y") not in keys or ss["sw_y"] == ss["sw_x"]:
+        ss["sw_y"] = next((k for k in keys if k != ss["sw_x"]), keys[0])
+    for axis in axes:
+        ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = default_range(ss[f"sw_{axis}"])
+
+
+for widget, value in DEFAULTS.items():
+    ss.setdefault(widget, value)
+ignored = urlstate.restore("sweep", URL_FIELDS)
+axes = (ss.get("sw_x"), ss.get("sw_y"))
+valid_axes = sweepable(ss["sw_optimizer"], ss["sw_convention"])
+if axes[0] not in valid_axes or axes[1] not in valid_axes or axes[0] == axes[1]:
+    if axes != (None, None):
+        ignored.append(f"x, y: cannot sweep {axes[0]} against {axes[1]} for {ss['sw_optimizer']}")
+    reset_axes()
+for axis in "xy":
+    if ss.get(f"sw_{axis}_low") is None or ss.get(f"sw_{axis}_high") is None:
+        ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = default_range(ss[f"sw_{axis}"])
+
 st.title("Sweep")
 st.caption(
     "One optimizer over a grid of two hyperparameters, run as one batch. Click a cell to open "
     "that configuration in the Playground."
 )
+if ignored:
+    st.warning("Parts of the link were ignored:\n\n" + "\n".join(f"- {urlstate.inert(item)}" for item in ignored))
 
 with st.sidebar:
     surface_name = st.selectbox(
-        "Surface",
-        [name for name in CATALOG if name != "custom"],
-        key="sw_surface",
+        "Surface", SURFACES, key="sw_surface", on_change=reset_axes,
         format_func=lambda name: CATALOG[name].info.display_name,
-    )
+    )  # fmt: skip
     optimizer = st.selectbox(
-        "Optimizer", list(OPTIMIZERS), index=1, key="sw_optimizer", format_func=lambda n: OPTIMIZERS[n].display_name
-    )
-    convention = st.radio("Convention", CONVENTIONS, key="sw_convention", horizontal=True)
-    keys = [p.name for p in OPTIMIZERS[optimizer].params if p.name in RANGES]
-    if convention == "lecture":
-        keys = [k for k in keys if k != "momentum_decay"]
-    x_key = st.selectbox("x axis", keys, index=0, key=f"sw_x_{optimizer}")
+        "Optimizer", list(OPTIMIZERS), key="sw_optimizer", on_change=reset_axes,
+        format_func=lambda n: OPTIMIZERS[n].display_name,
+    )  # fmt: skip
+    convention = st.radio("Convention", CONVENTIONS, key="sw_convention", horizontal=True, on_change=reset_axes)
+    keys = sweepable(optimizer, convention)
+    x_key = st.selectbox("x axis", keys, key="sw_x", on_change=reset_axes, args=("x",))
     y_choices = [k for k in keys if k != x_key] or [x_key]
-    y_key = st.selectbox("y axis", y_choices, index=0, key=f"sw_y_{optimizer}")
+    if ss["sw_y"] not in y_choices:
+        ss["sw_y"] = y_choices[0]
+    y_key = st.selectbox("y axis", y_choices, key="sw_y", on_change=reset_axes, args=("y",))
     ranges = {}
-    suggested = CATALOG[surface_name].info.suggested.get(optimizer, {}).get("lr")
     for axis, key in (("x", x_key), ("y", y_key)):
-        low, high = RANGES[key]
-        if key == "lr" and suggested:
-            # Two decades below the rate suggested for this surface to one above it.
-            low, high = float(f"{suggested / 100:.2g}"), float(f"{min(suggested * 10, 1000.0):.2g}")
         left, right = st.columns(2)
-        widget = f"sw_{axis}_{key}_{surface_name}_{optimizer}"
         ranges[axis] = (
-            left.number_input(f"{key} from", value=low, key=f"{widget}_low", format="%.4g"),
-            right.number_input(f"{key} to", value=high, key=f"{widget}_high", format="%.4g"),
+            left.number_input(f"{key} from", key=f"sw_{axis}_low", format="%.4g"),
+            right.number_input(f"{key} to", key=f"sw_{axis}_high", format="%.4g"),
         )
-    resolution = st.slider("Cells per axis", 5, 80, 50, key="sw_resolution")
-    steps = st.slider("Steps", 10, 2000, 500, step=10, key="sw_steps")
-    tolerance = st.select_slider(
-        "Converged within",
-        [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
-        value=1e-4,
-        key="sw_tolerance",
-        format_func=lambda v: f"{v:g}",
-    )
+    resolution = st.slider("Cells per axis", 5, 80, key="sw_resolution")
+    steps = st.slider("Steps", 10, 2000, step=10, key="sw_steps")
+    tolerance = st.select_slider("Converged within", TOLERANCES, key="sw_tolerance", format_func=lambda v: f"{v:g}")
 
 surface = make_surface(surface_name)
 
@@ -110,7 +161,8 @@ try:
         ss["sw_cache_key"], ss["sw_grid"] = key, grid
     grid = ss["sw_grid"]
 except SpecError as error:
-    st.error(f"Not run: {error}")
+    st.error(f"Not run: {urlstate.inert(str(error))}")
+    urlstate.store("sweep", URL_FIELDS)  # the link still reproduces what the user sees
     st.stop()
 
 diverged = int((grid.diverged_at >= 0).sum())
@@ -152,7 +204,8 @@ st.caption(
 )
 lr = CATALOG[surface_name].info.suggested.get(optimizer, {}).get("lr")
 basin_spec = optimizer if lr is None else f"{optimizer}:lr={lr!r}"
-basin_resolution = st.slider("Start points per axis", 10, 80, 40, key="sw_basin_resolution")
+basin_resolution = st.slider("Start points per axis", 10, 80, key="sw_basin_resolution")
 basins = basin_map(surface, basin_spec, basin_resolution, steps, convention=convention)
 st.plotly_chart(basin_figure(surface, basins.xs, basins.ys, basins.basin), key="sw_basins")
 st.caption(f"Run: `{basin_spec}`, {steps} steps.")
+urlstate.store("sweep", URL_FIELDS)

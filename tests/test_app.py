@@ -13,11 +13,18 @@ PAGES = ["pages/playground.py", "pages/reference.py"]
 
 
 def open_app(page: str | None = None, query: dict | None = None) -> AppTest:
+    """The app, on ``page`` (default the Playground), opened with ``query`` as its URL's query."""
     at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
+    other_page = page is not None and page != PAGES[0]
+    if not other_page:
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
     at.run()
-    if page and page != PAGES[0]:
+    if other_page:
+        # A browser's navigation drops the query string; AppTest's switch_page keeps it.
+        at.query_params.clear()
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
         at.switch_page(page).run()
     return at
 
@@ -236,3 +243,46 @@ def test_lessons_page_measures_every_claim_and_says_where_one_does_not_hold():
     at.slider(key="lessons_percent").set_value(50).run()
     assert not at.exception
     assert [json.dumps(f["data"]) for f in figures(at)] != before
+
+
+def test_sweep_state_lands_in_the_url_and_a_url_restores_it():
+    at = open_app("pages/sweep.py")
+    assert not at.warning
+    at.selectbox(key="sw_optimizer").set_value("adam").run()
+    at.slider(key="sw_resolution").set_value(12).run()
+    assert at.query_params["opt"] == "adam" and at.query_params["n"] == "12"
+    assert at.query_params["y"] == "beta1"  # adam has no beta: the axis follows the optimizer
+    query = {key: at.query_params[key] for key in at.query_params}
+    again = open_app("pages/sweep.py", query=query)
+    assert not again.warning and not again.exception
+    assert figures(again)[0]["data"] == figures(at)[0]["data"]
+
+
+def test_sweep_tampered_url_is_named_and_ignored():
+    at = open_app("pages/sweep.py", query={"opt": "adamm", "n": "999", "x": "beta", "y": "beta", "evil": "<b>"})
+    assert not at.exception
+    text = at.warning[0].value
+    assert "adamm" in text and "999 is out of range" in text and "cannot sweep beta against beta" in text
+    assert "unknown parameter" in text
+    assert len(figures(at)) == 4
+
+
+def test_schedules_state_lands_in_the_url_and_a_url_restores_it():
+    at = open_app("pages/schedules.py")
+    assert not at.warning
+    at.slider(key="sch_step_step_size").set_value(20).run()
+    at.selectbox(key="sch_optimizer").set_value("momentum").run()
+    assert at.query_params["step.step_size"] == "20" and at.query_params["opt"] == "momentum"
+    assert "base" not in at.query_params  # defaults stay out of the link
+    query = {key: at.query_params[key] for key in at.query_params}
+    again = open_app("pages/schedules.py", query=query)
+    assert not again.warning and not again.exception
+    assert [f["data"] for f in figures(again)] == [f["data"] for f in figures(at)]
+
+
+def test_schedules_tampered_url_is_named_and_ignored():
+    at = open_app("pages/schedules.py", query={"step.gamma": "7", "compare": "linear", "lr": "-1"})
+    assert not at.exception
+    text = at.warning[0].value
+    assert "gamma=7 is out of range" in text and "linear" in text and "lr" in text
+    assert len(figures(at)) == 9
