@@ -25,7 +25,7 @@ from ui.figures import (
 )
 from ui.routing import route_through_app
 from ui.state import MAX_PLAYGROUND_STEPS, MAX_RUNS, PlaygroundState, from_query, to_query
-from ui.urlstate import inert
+from ui.urlstate import inert, warn_ignored
 
 route_through_app()
 
@@ -188,11 +188,7 @@ if present:
         "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}</style>",
         unsafe_allow_html=True,
     )
-if ss.get("pg_url_ignored"):
-    st.warning(
-        "Parts of the link were ignored and their defaults used instead:\n\n"
-        + "\n".join(f"- {inert(item)}" for item in ss["pg_url_ignored"])
-    )
+warn_ignored(ss.get("pg_url_ignored", []))
 
 # ----- controls ----------------------------------------------------------------------------------
 with st.sidebar:

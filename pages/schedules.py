@@ -71,8 +71,7 @@ st.caption(
     "How each learning-rate schedule shapes η_t, and what one changes for an optimizer. The rules "
     "match torch.optim.lr_scheduler stepped once per update (see Reference)."
 )
-if ignored:
-    st.warning("Parts of the link were ignored:\n\n" + "\n".join(f"- {urlstate.inert(item)}" for item in ignored))
+urlstate.warn_ignored(ignored)
 
 
 def schedule_values(name: str) -> dict:

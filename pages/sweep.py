@@ -97,8 +97,7 @@ st.caption(
     "One optimizer over a grid of two hyperparameters, run as one batch. Click a cell to open "
     "that configuration in the Playground."
 )
-if ignored:
-    st.warning("Parts of the link were ignored:\n\n" + "\n".join(f"- {urlstate.inert(item)}" for item in ignored))
+urlstate.warn_ignored(ignored)
 
 with st.sidebar:
     surface_name = st.selectbox(

@@ -122,3 +122,12 @@ def plain_value(value: Any) -> str:
 def inert(text: str) -> str:
     """User text made inert for Streamlit's Markdown (no links, images, emphasis or HTML)."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
+
+
+def warn_ignored(ignored: Sequence[str]) -> None:
+    """One warning listing what a link held that was ignored (as inert text), if anything."""
+    if ignored:
+        st.warning(
+            "Parts of the link were ignored and their defaults used instead:\n\n"
+            + "\n".join(f"- {inert(item)}" for item in ignored)
+        )
