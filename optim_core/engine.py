@@ -113,8 +113,8 @@ def run(
     outcomes = []
     kinds = np.asarray(batch.kinds)
     order = _block_order(kinds)
-    # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
     blocks = _blocks(order, BLOCK_RUNS)
+    # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
     with np.errstate(all="ignore"):
         for index, block in enumerate(blocks):
 
@@ -275,16 +275,16 @@ def _run_block(
 
     P = row_views(position, steps + 1)
     MV = row_views(moments, steps + 1)
-    M = [mv[0] for mv in MV[: steps + 1]] if record else [moments[0, 0], moments[1, 0]] * (steps // 2 + 1)
-    V = [mv[1] for mv in MV[: steps + 1]] if record else [moments[0, 1], moments[1, 1]] * (steps // 2 + 1)
+    M, V = [mv[0] for mv in MV], [mv[1] for mv in MV]
     Zr, Wr = row_views(zmax, steps + 1), row_views(wdelta, steps + 1)
     GG = list(grads) if record else [grads[0]] * steps
-    G = [gg[0] for gg in GG[:1]] * steps if not record else [gg[0] for gg in GG]
-    G2 = [gg[1] for gg in GG[:1]] * steps if not record else [gg[1] for gg in GG]
+    G, G2 = [gg[0] for gg in GG], [gg[1] for gg in GG]
     DEN = list(den_hist) if record else [den_hist[0]] * steps
 
     loss0 = surface.value(theta0[0], theta0[1])
-    track = _Tracker(theta0, loss0, threshold, centre, half)
+    if _invalid(theta0, loss0, centre, half).any():
+        raise SpecError("a start point lies outside the surface's bounds or where f is undefined")
+    track = None if record else _Tracker(loss0, threshold, centre, half)
     need_loss = plateau is not None or not record
     if record and plateau is not None:
         loss_hist[0] = loss0
@@ -449,7 +449,7 @@ def _run_block(
 class _Tracker:
     """Summary statistics kept during a run in summary mode (O(runs) memory)."""
 
-    def __init__(self, theta0, loss0, threshold, centre, half):
+    def __init__(self, loss0, threshold, centre, half):
         width = loss0.shape[0]
         self.threshold, self.centre, self.half = threshold, centre, half
         self.alive = np.ones(width, dtype=bool)
@@ -460,10 +460,8 @@ class _Tracker:
         self.reached = loss0 <= threshold
         self.count = self.reached.astype(np.int64)
         self.first_hit = np.full(width, -1)
+        self.rows = 1  # rows seen so far
         self.tmp = np.empty((2, width))
-        bad0 = _invalid(theta0, loss0, centre, half, self.tmp)
-        if bad0.any():
-            raise SpecError("a start point lies outside the surface's bounds or where f is undefined")
 
     def step(self, index, th, th_next, loss_prev, loss_next):
         bad = _invalid(th_next, loss_next, self.centre, self.half, self.tmp)
@@ -485,28 +483,27 @@ class _Tracker:
         alive = self.alive
         position = np.where(alive, final_position, self.last_position)
         loss = np.where(alive, final_loss, self.last_loss)
-        rows = getattr(self, "rows", 1)
-        first_hit = np.where(alive, np.where(self.reached, rows - self.count, -1), self.first_hit)
+        first_hit = np.where(alive, np.where(self.reached, self.rows - self.count, -1), self.first_hit)
         return Outcome(position, loss, self.best, first_hit, self.diverged_at)
 
 
-def _invalid(theta, loss, centre, half, tmp):
-    """Rows whose position is outside the bounds (or not finite) or whose loss is not finite."""
-    np.subtract(theta, centre, out=tmp)
+def _invalid(theta, loss, centre, half, tmp=None):
+    """Where a position is outside the bounds (or not finite) or its loss is not finite.
+
+    ``theta`` is (..., 2, runs) and ``loss`` (..., runs); ``tmp``, shaped like ``theta``, saves an
+    allocation on the per-step path.
+    """
+    tmp = np.subtract(theta, centre, out=tmp)
     np.abs(tmp, out=tmp)
     with np.errstate(invalid="ignore"):
-        inside = (tmp <= half).all(axis=0)
+        inside = (tmp <= half).all(axis=-2)
     return ~(inside & np.isfinite(loss))
 
 
 def _finish_recording(rec: Recording, threshold, centre, half) -> Outcome:
     steps = rec.grad.shape[0]
     position, loss = rec.position, rec.loss
-    with np.errstate(invalid="ignore"):
-        inside = (np.abs(position - centre) <= half).all(axis=1)
-    bad = ~(inside & np.isfinite(loss))  # (T+1, R)
-    if bad[0].any():
-        raise SpecError("a start point lies outside the surface's bounds or where f is undefined")
+    bad = _invalid(position, loss, centre, half)  # (T+1, R); row 0 was checked before stepping
     any_bad = bad.any(axis=0)
     first_bad = np.where(any_bad, bad.argmax(axis=0), -1)
     for run in np.flatnonzero(any_bad):
