@@ -419,18 +419,17 @@ class Scenario:
 
     def validate(self) -> Scenario:
         """Check every field (raises SpecError naming the first bad one); returns self."""
-        surf = make_surface(self.surface)
+        make_surface(self.surface)
         check_convention(self.convention)
+        if not self.optimizers:
+            raise SpecError("a scenario needs at least one optimizer")
         for text in self.optimizers:
             parse_optimizer(text, self.convention)
         sched = parse_schedule(self.schedule)
         schedules.check_schedule(sched.name, resolved(sched, schedules.PARAMS[sched.name]), self.steps)
         if self.start is not None:
             _starts(self.start)
-        engine.check_request(max(1, len(self.optimizers)), self.steps, True)
-        if not self.optimizers:
-            raise SpecError("a scenario needs at least one optimizer")
-        del surf
+        engine.check_request(len(self.optimizers), self.steps, True)
         return self
 
     def run(self, record: bool = True) -> Result:

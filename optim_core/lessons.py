@@ -9,7 +9,7 @@ hold in general, a lesson carries a counter-case whose verdict says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,7 +43,6 @@ class Lesson:
     schedules: tuple[str, ...] = ()
     counter: Lesson | None = None
     figures: tuple[str, ...] = ("contour", "loss")  # the views that show the claim
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def run(self, step_scale: float = 1.0) -> dict[str, Result]:
         """Run the presets, optionally with their step counts scaled (at least 10 steps)."""
@@ -84,9 +83,9 @@ def _adagrad_measure(results: dict[str, Result]) -> Measurement:
     )
 
 
-def _adagrad_lesson(lr: float, counter: Lesson | None = None, title: str | None = None) -> Lesson:
+def _adagrad_lesson(key: str, lr: float, counter: Lesson | None = None, title: str | None = None) -> Lesson:
     return Lesson(
-        key="adagrad" if counter is not None or lr == 0.3 else "adagrad-counter",
+        key=key,
         title=title or "AdaGrad's rate decays until it stalls; RMSprop gets there",
         claim="AdaGrad's effective learning rate keeps decaying, so it stalls short of the minimum, where RMSprop (which forgets old gradients) reaches it.",
         explanation=(
@@ -102,8 +101,8 @@ def _adagrad_lesson(lr: float, counter: Lesson | None = None, title: str | None 
     )
 
 
-ADAGRAD_COUNTER = _adagrad_lesson(1.0, title="Where it does not hold: AdaGrad with η₀ = 1")
-ADAGRAD = _adagrad_lesson(0.3, counter=ADAGRAD_COUNTER)
+ADAGRAD_COUNTER = _adagrad_lesson("adagrad-counter", 1.0, title="Where it does not hold: AdaGrad with η₀ = 1")
+ADAGRAD = _adagrad_lesson("adagrad", 0.3, counter=ADAGRAD_COUNTER)
 
 
 # ----- 2. Sparse features ---------------------------------------------------------------------------

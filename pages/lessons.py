@@ -38,7 +38,7 @@ def playground_link(scenario) -> str:
 
 
 def show(lesson: Lesson, counter: bool = False) -> None:
-    results, measurement = run_lesson(lesson.key if not counter else LESSONS[0].key, counter, percent / 100)
+    results, measurement = run_lesson(lesson.key, percent / 100)
     heading = st.subheader if counter else st.header
     heading(lesson.title)
     if not counter:
@@ -73,7 +73,7 @@ def show(lesson: Lesson, counter: bool = False) -> None:
                 views.append(loss_figure(first))
     columns = st.columns(len(views))
     for index, (column, figure) in enumerate(zip(columns, views, strict=True)):
-        column.plotly_chart(figure, key=f"lesson_{lesson.key}_{counter}_{index}")
+        column.plotly_chart(figure, key=f"lesson_{lesson.key}_{index}")
     verdict = st.success if measurement.held else st.warning
     verdict(("**Held here.** " if measurement.held else "**Did not hold here.** ") + measurement.summary)
     with st.expander("The measured numbers and the preset"):

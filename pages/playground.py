@@ -12,7 +12,7 @@ from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.compute import run_scenario, surface_grid, table_csv
-from ui.controls import param_control
+from ui.controls import explicit, param_control
 from ui.figures import (
     contour_figure,
     distance_figure,
@@ -74,16 +74,6 @@ def add_run(name: str, values: dict, label: str = "") -> None:
 def suggested_lr(surface: str, optimizer: str) -> float:
     default = next(p.default for p in OPTIMIZERS[optimizer].params if p.name == "lr")
     return CATALOG[surface].info.suggested.get(optimizer, {}).get("lr", default)
-
-
-def explicit(params, read) -> dict:
-    """The values that differ from the defaults (so specs and links stay short)."""
-    values = {}
-    for param in params:
-        value = read(param)
-        if value != param.default:
-            values[param.name] = value
-    return values
 
 
 def state_from_widgets() -> PlaygroundState:

@@ -11,7 +11,7 @@ from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import urlstate
 from ui.compute import run_scenario, surface_grid
-from ui.controls import log_options, param_control
+from ui.controls import explicit, log_options, param_control
 from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
 from ui.routing import route_through_app
 
@@ -76,12 +76,7 @@ urlstate.warn_ignored(ignored)
 
 def schedule_values(name: str) -> dict:
     """The explicit values of a schedule's controls (optional keys keep their defaults)."""
-    values = {}
-    for param in SCHEDULES[name].params:
-        key = f"sch_{name}_{param.name}"
-        if key in ss and ss[key] != param.default:
-            values[param.name] = ss[key]
-    return values
+    return explicit(SCHEDULES[name].params, lambda p: ss.get(f"sch_{name}_{p.name}", p.default))
 
 
 def controls(name: str, container) -> None:

@@ -9,7 +9,15 @@ import urllib.parse
 import numpy as np
 import pandas as pd
 import pytest
-from browser_helpers import ARTIFACTS_DIR, assert_no_exception, chart_digest, wait_for_app, wait_for_change, wait_idle
+from browser_helpers import (
+    ARTIFACTS_DIR,
+    assert_no_exception,
+    chart_digest,
+    slider,
+    wait_for_app,
+    wait_for_change,
+    wait_idle,
+)
 from playwright.sync_api import Page
 
 from optim_core.api import Scenario
@@ -171,7 +179,7 @@ def test_quick_key_presses_are_not_undone_by_a_stale_url(page: Page, app_url):
     """Reruns queued by fast key presses may carry an older URL; the Playground must not go back to it."""
     page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01"}))
     wait_for_app(page)
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps").first.locator('input[type="range"]')
+    thumb = slider(page, "Steps")
     thumb.focus()
     for _ in range(8):
         thumb.press("ArrowRight")

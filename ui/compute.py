@@ -27,12 +27,11 @@ def table_csv(scenario_json: str) -> str:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def run_lesson(key: str, counter: bool = False, step_scale: float = 1.0):
-    """The results of a lesson's presets and its measurement (pure, so cached by key)."""
+def run_lesson(key: str, step_scale: float = 1.0):
+    """The results of a lesson's (or a counter-case's) presets and its measurement, by key."""
     from optim_core.lessons import LESSONS
 
-    lesson = next(item for item in LESSONS if item.key == key)
-    if counter:
-        lesson = lesson.counter
+    every = [*LESSONS, *(item.counter for item in LESSONS if item.counter is not None)]
+    lesson = next(item for item in every if item.key == key)
     results = lesson.run(step_scale)
     return results, lesson.measure(results)

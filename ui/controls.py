@@ -20,6 +20,14 @@ def snap(options: list[float], value: float) -> float:
     return min(options, key=lambda o: abs(math.log10(o) - math.log10(value)) if value > 0 else o)
 
 
+def explicit(params, read) -> dict:
+    """The values that differ from the defaults (so specs and links stay short).
+
+    ``read(param)`` gives a parameter's current value.
+    """
+    return {param.name: value for param in params if (value := read(param)) != param.default}
+
+
 def param_control(param: Param, key: str, default, label: str | None = None, container=st):
     """One control for ``param``; its current value comes from st.session_state[key]."""
     label = label or param.name
