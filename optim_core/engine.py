@@ -19,23 +19,25 @@ decided after stepping in full-recording mode and on the fly in summary mode.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from optim_core import schedules
+from optim_core import kernel, schedules
 from optim_core.optimizers import NEUTRAL, coefficients
 from optim_core.spec import SpecError
 from surfaces.base import Surface
+from surfaces.compiled import kernel_id, kernel_params
 
-BLOCK_RUNS = 4096
+BLOCK_RUNS = 2000
 # Floats of coefficient tables built at a time (about 16 per run and update): ~64 MB.
 CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000
 MAX_SUMMARY_RUNS = 4_000_000
 MAX_STEPS = 100_000
-PROGRESS_EVERY = 50  # updates between two progress reports
 
 
 @dataclass
@@ -105,27 +107,51 @@ def run(
 ) -> Outcome:
     """Step every run of ``batch`` on ``surface``; full recording or summary only.
 
-    ``progress``, if given, is called with the fraction done (0 to 1) every few dozen updates.
+    Blocks run on a thread each, up to one per core (the compiled loop releases the GIL).
+    ``progress``, if given, is called from the calling thread with the fraction done (0 to 1)
+    as blocks finish.
     """
     check_request(batch.runs, batch.steps, record)
     values = batch.schedule_values or {}
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
-    outcomes = []
     kinds = np.asarray(batch.kinds)
     order = _block_order(kinds)
     blocks = _blocks(order, BLOCK_RUNS)
-    # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
-    with np.errstate(all="ignore"):
-        for index, block in enumerate(blocks):
 
-            def report(t: int, index=index) -> None:
+    def work(block: np.ndarray) -> Outcome:
+        width = len(block)
+        if width % 512 == 0:
+            # Rows whose length is a multiple of 4 KiB make loads and stores of different
+            # arrays collide in the cache (4K aliasing, 2-3× slower): add a copy of one run.
+            block = np.append(block, block[0])
+        # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
+        with np.errstate(all="ignore"):
+            return _trim(_run_block(surface, sampler, batch, values, kinds[block], block, record), width)
+
+    outcomes = []
+    workers = min(len(blocks), os.cpu_count() or 1)
+    if workers == 1:
+        outcomes = [work(block) for block in blocks]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            for done, future in enumerate([pool.submit(work, block) for block in blocks]):
+                outcomes.append(future.result())
                 if progress is not None:
-                    progress((index + t / batch.steps) / len(blocks))
-
-            outcomes.append(_run_block(surface, sampler, batch, values, kinds[block], block, record, report))
+                    progress((done + 1) / len(blocks))
     if progress is not None:
         progress(1.0)
     return _merge(outcomes, order, batch.runs)
+
+
+def _trim(outcome: Outcome, width: int) -> Outcome:
+    """The outcome of a block's first ``width`` runs."""
+    if outcome.best_loss.size == width:
+        return outcome
+    fields = {name: getattr(outcome, name)[..., :width] for name in Outcome.__dataclass_fields__ if name != "recording"}
+    recording = None
+    if outcome.recording is not None:
+        recording = Recording(**{name: getattr(outcome.recording, name)[..., :width] for name in Recording.__dataclass_fields__})
+    return Outcome(**fields, recording=recording)
 
 
 def _block_order(kinds: np.ndarray) -> np.ndarray:
@@ -168,69 +194,76 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
     )
 
 
-class _Coefficients:
-    """The generic coefficients of one block for updates t0 … t1 − 1, on the flat layout.
+def _as_table(value) -> np.ndarray:
+    """A coefficient as a C-contiguous (updates or 1, runs or 1) table."""
+    value = np.asarray(value, dtype=float)
+    if value.ndim < 2:
+        value = value.reshape(1, -1)
+    return np.ascontiguousarray(value)
 
-    Runs are laid out flat, x coordinates first: vectors of length 2·runs. A coefficient is
-    kept as one vector when it does not change with the update, as a table (chunk, 2·runs)
-    when it does; ``rows`` hands the kernel one row per update either way, and ``is_`` tells
-    when a coefficient holds one value everywhere, so the kernel can skip the operations that
-    value makes neutral.
+
+class _Coefficients:
+    """The generic coefficients of one block for updates t0 … t1 − 1, as tables for the kernel.
+
+    Each coefficient is a table indexed (update, run). Along a dimension where it does not
+    change it has length 1: a per-run constant is one row, a value shared by every run is one
+    column, so a sweep's bias corrections cost one float per update, not one per run.
+    ``is_`` tells when a coefficient holds one value everywhere, so the kernel can skip the
+    operations that value makes neutral.
     """
 
     def __init__(self, batch: Batch, kinds: np.ndarray, block: np.ndarray, t0: int, t1: int, eta: np.ndarray):
         width = len(block)
         self.chunk = t1 - t0
         k = np.arange(t0 + 1, t1 + 1, dtype=float)[:, None]
-        self.vectors = {name: np.full(2 * width, np.nan if v is None else v) for name, v in NEUTRAL.items()}
         self.tables: dict[str, np.ndarray] = {}
         names = list(dict.fromkeys(kinds.tolist()))
         for kind in names:
             cols = np.flatnonzero(kinds == kind)
             hp = {key: arr[block[cols]] for key, arr in batch.hyper.items()}
-            flat_cols = slice(None) if len(names) == 1 else np.concatenate([cols, cols + width])
             for name, value in coefficients(kind, batch.convention, hp, k, eta[:, cols]).items():
-                value = np.asarray(value, dtype=float)
-                if value.ndim == 2 and value.shape[0] > 1:  # changes with the update
-                    table = self.tables.get(name)
-                    if table is None:
-                        table = self.tables[name] = np.tile(self.vectors[name], (self.chunk, 1))
-                    table[:, flat_cols] = np.concatenate([value, value], axis=1) if value.shape[1] > 1 else value
-                else:
-                    flat_value = value.reshape(-1)
-                    flat_value = np.concatenate([flat_value, flat_value]) if flat_value.size > 1 else flat_value
-                    self.vectors[name][flat_cols] = flat_value
-                    if name in self.tables:
-                        self.tables[name][:, flat_cols] = flat_value
+                value = _as_table(value)
+                if len(names) == 1:
+                    self.tables[name] = value
+                    continue
+                table = self.tables.get(name)
+                if table is None:
+                    neutral = NEUTRAL[name]
+                    table = self.tables[name] = np.full((1, width), np.nan if neutral is None else neutral)
+                if value.shape[0] > table.shape[0]:
+                    table = self.tables[name] = np.repeat(table, value.shape[0], axis=0)
+                table[:, cols] = value
+        for name, neutral in NEUTRAL.items():
+            if name not in self.tables:
+                self.tables[name] = np.full((1, 1), np.nan if neutral is None else neutral)
 
     def is_(self, name: str, value: float) -> bool:
         """Whether the coefficient equals ``value`` for every run and update of the chunk."""
-        data = self.tables.get(name, self.vectors[name])
-        return bool(np.all(data == value))
+        return bool(np.all(self.tables[name] == value))
 
-    def flat(self, name: str) -> np.ndarray:
-        """A coefficient that does not change with the update, as a flat (2R,) vector."""
-        if name in self.tables:
-            raise ValueError(f"{name} changes with the update; use rows()")
-        return self.vectors[name]
+    def kernel_tables(self, **replaced: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The tables in the kernel's order, with some replaced (plateau's per-update rows)."""
+        return tuple(replaced.get(name, self.tables[name]) for name in kernel.COEFFICIENTS)
 
-    def table(self, name: str) -> np.ndarray:
-        """The coefficient as (chunk, 2R), whether or not it changes."""
-        if name in self.tables:
-            return self.tables[name]
-        return np.broadcast_to(self.vectors[name], (self.chunk, self.vectors[name].size))
 
-    def rows(self, name: str) -> list[np.ndarray]:
-        """One flat (2R,) row per update of the chunk (the same vector when it does not change)."""
-        if name in self.tables:
-            return list(self.tables[name])
-        return [self.vectors[name]] * self.chunk
-
-    def stacked_rows(self, first: str, second: str) -> list[np.ndarray]:
-        """Rows of (2, 2R): ``first`` stacked over ``second`` (for the joint update of m and v)."""
-        if first not in self.tables and second not in self.tables:
-            return [np.stack([self.vectors[first], self.vectors[second]])] * self.chunk
-        return list(np.stack([self.table(first), self.table(second)], axis=1))
+def _flags(coef: _Coefficients, kinds: set[str], **modes: bool) -> np.ndarray:
+    """What a block needs, decided once per chunk, in the kernel's FLAGS order."""
+    has_v = not (coef.is_("a_v", 0.0) and coef.is_("b_v", 0.0))
+    has_z, has_w = "adamax" in kinds, "adadelta" in kinds
+    found = {
+        "has_la": not coef.is_("lookahead", 0.0),
+        "has_m": modes.pop("plateau") or not (coef.is_("a_m", 0.0) and coef.is_("b_m", 1.0)),
+        "has_v": has_v,
+        "has_z": has_z,
+        "has_w": has_w,
+        "d_is_one": not (has_v or has_z or has_w) and coef.is_("e_i", 1.0) and coef.is_("e_o", 0.0),
+        "n_is_m": coef.is_("c_m", 1.0) and coef.is_("c_g", 0.0),
+        "has_e_i": not coef.is_("e_i", 0.0),
+        "has_e_o": not coef.is_("e_o", 0.0),
+        "c_v_one": coef.is_("c_v", 1.0),
+        **modes,
+    }
+    return np.array([found[name] for name in kernel.FLAGS], dtype=np.bool_)
 
 
 def _run_block(
@@ -241,60 +274,56 @@ def _run_block(
     block_kinds: np.ndarray,
     block: np.ndarray,
     record: bool,
-    report: Callable[[int], None],
 ) -> Outcome:
     steps, width = batch.steps, len(block)
-    n = 2 * width
     base = batch.hyper["lr"][block]
     theta0 = batch.starts[:, block].astype(float)
     plateau = schedules.PlateauState(values, base) if batch.schedule == "plateau" else None
     lo, hi = surface.bounds()
-    centre, half = ((lo + hi) / 2)[:, None], ((hi - lo) / 2)[:, None]
+    centre, half = (lo + hi) / 2, (hi - lo) / 2
     kinds = set(block_kinds.tolist())
-    has_z, has_w = "adamax" in kinds, "adadelta" in kinds
     min_value = surface.min_value
     threshold = (min_value + batch.tolerance) if min_value is not None else -np.inf
-
-    # State on the flat layout. In recording mode every row of a history array; in summary
-    # mode two alternating rows, so the same loop serves both.
-    rows = steps + 1 if record else 2
-    per_update = steps if record else 1
-    position = np.zeros((rows, n))
-    moments = np.zeros((rows, 2, n))  # m (velocity) stacked over v
-    zmax = np.zeros((rows, n))  # Adamax's u
-    wdelta = np.zeros((rows, n))  # AdaDelta's u (average of Δ²)
-    grads = np.zeros((per_update, 2, n))  # g stacked over g²
-    den_hist = np.ones((per_update, n))
-    eta_hist = np.empty((steps, width)) if record else None
-    eff_hist = np.empty((steps, n)) if record else None
-    loss_hist = np.empty((steps + 1, width)) if record else None
-    position[0] = theta0.reshape(-1)
-
-    def row_views(array: np.ndarray, count: int) -> list[np.ndarray]:
-        return list(array) if record else [array[0], array[1]] * (count // 2 + 1)
-
-    P = row_views(position, steps + 1)
-    MV = row_views(moments, steps + 1)
-    M, V = [mv[0] for mv in MV], [mv[1] for mv in MV]
-    Zr, Wr = row_views(zmax, steps + 1), row_views(wdelta, steps + 1)
-    GG = list(grads) if record else [grads[0]] * steps
-    G, G2 = [gg[0] for gg in GG], [gg[1] for gg in GG]
-    DEN = list(den_hist) if record else [den_hist[0]] * steps
+    sid, sp = kernel_id(surface), kernel_params(surface)
+    noise = surface.noise_table(steps, batch.seed)
+    has_noise = noise is not None
+    noise = np.zeros((1, 2)) if noise is None else noise
 
     loss0 = surface.value(theta0[0], theta0[1])
-    if _invalid(theta0, loss0, centre, half).any():
+    if _invalid(theta0, loss0, centre[:, None], half[:, None]).any():
         raise SpecError("a start point lies outside the surface's bounds or where f is undefined")
-    track = None if record else _Tracker(loss0, threshold, centre, half)
-    need_loss = plateau is not None or not record
-    if record and plateau is not None:
-        loss_hist[0] = loss0
-    tmp, tmp2 = np.empty(n), np.empty((2, n))
-    step_vec, look = np.empty(n), np.empty(n)
-    mul, add, sub, div, sqrt, maximum, absolute, concatenate = (
-        np.multiply, np.add, np.subtract, np.divide, np.sqrt, np.maximum, np.abs, np.concatenate
-    )  # fmt: skip
-    chunk = max(1, min(steps, CHUNK_FLOATS // (16 * max(n, 1))))
-    loss_prev = loss0
+
+    # State: every row when recording; two alternating rows (t % 2) in summary mode.
+    rows = steps + 1 if record else 2
+    updates = steps if record else 1
+    S = np.zeros((rows, 5, 2, width))
+    S[0, kernel.THETA] = theta0
+    G = np.zeros((updates, 2, width))
+    D = np.ones((updates, 2, width))
+    # Compiled surfaces give the loss with the gradient, so it is kept in both modes.
+    need_loss = plateau is not None or not record or sid >= 0
+    L = np.zeros((rows, width))
+    L[0] = loss0
+    eta_hist = np.empty((steps, width)) if record else None
+    eff_hist = np.empty((steps, width)) if record else None
+    diverged = np.full(width, -1, dtype=np.int64)
+    first_hit = np.full(width, -1, dtype=np.int64)
+    last_pos, last_loss = np.full((2, width), np.nan), np.full(width, np.nan)
+    best = np.full(width, np.inf)
+    modes = {"record": record, "need_loss": need_loss, "track": not record, "has_noise": has_noise}
+    tracking = (diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
+    work = (np.empty((len(kernel.COEFFICIENTS), width)), np.empty((3, width)))
+
+    def row(t: int) -> int:
+        return t if record else t & 1
+
+    def observe(t: int) -> None:
+        # A surface without a compiled form: its loss at θ_t, and the summary of row t.
+        L[row(t)] = surface.value(S[row(t), kernel.THETA, 0], S[row(t), kernel.THETA, 1])
+        if not record:
+            kernel.track_row(t, S, L, record, *tracking)
+
+    chunk = max(1, min(steps, CHUNK_FLOATS // (16 * max(width, 1))))
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         if batch.schedule in ("constant", "plateau"):
@@ -302,189 +331,65 @@ def _run_block(
         else:
             eta = schedules.rates(batch.schedule, values, base, np.arange(t0, t1), steps)
         coef = _Coefficients(batch, block_kinds, block, t0, t1, eta)
+        flags = _flags(coef, kinds, plateau=plateau is not None, **modes)
+        tables = coef.kernel_tables()
+        if record:
+            eta_hist[t0:t1] = eta
+            eff_hist[t0:t1] = coef.tables["eff"]
         if plateau is not None:
             # η_t is only known during the run: each η-dependent coefficient is A + B·η_t.
             zero = _Coefficients(batch, block_kinds, block, t0, t1, np.zeros_like(eta))
             unit = _Coefficients(batch, block_kinds, block, t0, t1, np.ones_like(eta))
-            linear = {name: (zero.table(name), unit.table(name) - zero.table(name)) for name in ("b_m", "step", "eff")}
-        # What this block needs, decided once per chunk.
-        has_la = not coef.is_("lookahead", 0.0)
-        has_m = plateau is not None or not (coef.is_("a_m", 0.0) and coef.is_("b_m", 1.0))
-        has_v = not (coef.is_("a_v", 0.0) and coef.is_("b_v", 0.0))
-        d_is_one = not (has_v or has_z or has_w) and coef.is_("e_i", 1.0) and coef.is_("e_o", 0.0)
-        n_is_m = coef.is_("c_m", 1.0) and coef.is_("c_g", 0.0)
-        has_e_i, has_e_o = not coef.is_("e_i", 0.0), not coef.is_("e_o", 0.0)
-        c_v_one = coef.is_("c_v", 1.0)
-        la = coef.flat("lookahead")
-        a_mv = np.stack([coef.flat("a_m"), coef.flat("a_v")])
-        b_mv_rows = coef.stacked_rows("b_m", "b_v")
-        a_m, a_v, b_v = coef.flat("a_m"), coef.flat("a_v"), coef.flat("b_v")
-        b_m_rows, c_v_rows = coef.rows("b_m"), coef.rows("c_v")
-        c_m_rows, c_g_rows, lam_rows = coef.rows("c_m"), coef.rows("c_g"), coef.rows("step")
-        e_i, e_o = coef.flat("e_i"), coef.flat("e_o")
-        d_const = np.sqrt(e_i) + e_o
-        a_z, e_z = coef.flat("a_z"), coef.flat("e_z")
-        e_w, a_w, b_w = coef.flat("e_w"), coef.flat("a_w"), coef.flat("b_w")
-        if record:
-            eta_hist[t0:t1] = eta
-            if plateau is None:
-                eff_hist[t0:t1] = coef.table("eff")
+            linear = {n: (zero.tables[n], unit.tables[n] - zero.tables[n]) for n in ("b_m", "step", "eff")}
+        if plateau is None and sid >= 0:
+            kernel.advance(t0, t1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
+            continue
         for t in range(t0, t1):
-            i = t - t0
-            if t % PROGRESS_EVERY == 0:
-                report(t)
-            th, th_next = P[t], P[t + 1]
-            g, g2, d = G[t], G2[t], DEN[t]
+            i, ri = t - t0, row(t)
+            if sid < 0:
+                theta, point = S[ri, kernel.THETA], S[ri, kernel.THETA]
+                if flags[0]:
+                    point = theta - coef.tables["lookahead"] * S[ri, kernel.MOMENT]
+                G[0 if not record else t] = sampler(point[0], point[1], t)
+                if need_loss:
+                    observe(t)
+            per_update = {}
             if plateau is not None:
-                eta_now = np.concatenate([plateau.eta, plateau.eta])
-                b_m_t = linear["b_m"][0][i] + linear["b_m"][1][i] * eta_now
-                b_mv_t = np.stack([b_m_t, b_v])
-                lam_t = linear["step"][0][i] + linear["step"][1][i] * eta_now
+                for name, (a, b) in linear.items():
+                    per_update[name] = a[min(i, len(a) - 1)] + b[min(i, len(b) - 1)] * plateau.eta
                 if record:
                     eta_hist[t] = plateau.eta
-                    eff_hist[t] = linear["eff"][0][i] + linear["eff"][1][i] * eta_now
-            else:
-                b_m_t, b_mv_t, lam_t = b_m_rows[i], b_mv_rows[i], lam_rows[i]
-            # 1. the gradient, at the look-ahead point for NAG (lecture)
-            if has_la:
-                mul(la, M[t], out=look)
-                sub(th, look, out=look)
-                point = look
-            else:
-                point = th
-            concatenate(sampler(point[:width], point[width:], t), out=g)
-            # 2. first and second moments, jointly when both are needed
-            if has_v:
-                mul(g, g, out=g2)
-            if has_m and has_v:
-                mv_next = MV[t + 1]
-                mul(a_mv, MV[t], out=mv_next)
-                mul(b_mv_t, GG[t], out=tmp2)
-                add(mv_next, tmp2, out=mv_next)
-            elif has_m:
-                mul(a_m, M[t], out=M[t + 1])
-                mul(b_m_t, g, out=tmp)
-                add(M[t + 1], tmp, out=M[t + 1])
-            elif has_v:
-                mul(a_v, V[t], out=V[t + 1])
-                mul(b_v, g2, out=tmp)
-                add(V[t + 1], tmp, out=V[t + 1])
-            m_cur = M[t + 1] if has_m else g
-            # 3. the denominator D
-            if not d_is_one:
-                if has_v:
-                    if c_v_one:
-                        add(V[t + 1], e_i, out=d)
-                    else:
-                        mul(c_v_rows[i], V[t + 1], out=d)
-                        if has_e_i:
-                            add(d, e_i, out=d)
-                    sqrt(d, out=d)
-                    if has_e_o:
-                        add(d, e_o, out=d)
-                else:
-                    d[:] = d_const
-                if has_z:
-                    z_next = Zr[t + 1]
-                    absolute(g, out=tmp)
-                    add(tmp, e_z, out=tmp)
-                    mul(a_z, Zr[t], out=z_next)
-                    maximum(z_next, tmp, out=z_next)
-                    maximum(d, z_next, out=d)
-                if has_w:
-                    add(Wr[t], e_w, out=tmp)
-                    sqrt(tmp, out=tmp)
-                    div(d, tmp, out=d)
-            # 4. the step S = (c_m m + c_g g) / D and the move θ − λ S
-            if n_is_m:
-                numerator = m_cur
-            else:
-                mul(c_m_rows[i], m_cur, out=step_vec)
-                mul(c_g_rows[i], g, out=tmp)
-                add(step_vec, tmp, out=step_vec)
-                numerator = step_vec
-            if d_is_one:
-                step = numerator
-            else:
-                div(numerator, d, out=step_vec)
-                step = step_vec
-            mul(lam_t, step, out=tmp)
-            sub(th, tmp, out=th_next)
-            if has_w:
-                w_next = Wr[t + 1]
-                mul(step, step, out=tmp)
-                mul(b_w, tmp, out=tmp)
-                mul(a_w, Wr[t], out=w_next)
-                add(w_next, tmp, out=w_next)
-            # 5. bookkeeping that needs the loss during the run
-            if need_loss:
-                loss_next = surface.value(th_next[:width], th_next[width:])
-                if plateau is not None:
-                    plateau.update(loss_prev)
-                    if record:
-                        loss_hist[t + 1] = loss_next
-                if not record:
-                    track.step(t + 1, th.reshape(2, width), th_next.reshape(2, width), loss_prev, loss_next)
-                loss_prev = loss_next
+                    eff_hist[t] = per_update["eff"]
+                tables = coef.kernel_tables(b_m=_as_table(per_update["b_m"]), step=_as_table(per_update["step"]))
+            kernel.advance(t, t + 1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
+            if plateau is not None:
+                plateau.update(L[ri])
+    if sid < 0 and need_loss:
+        observe(steps)
     if not record:
-        return track.outcome(P[steps].reshape(2, width), loss_prev)
-    shaped = position.reshape(rows, 2, width)
-    if plateau is None:
-        loss_hist = surface.value(shaped[:, 0], shaped[:, 1])
-    effective = np.divide(eff_hist, den_hist).reshape(steps, 2, width)
+        last = row(steps)
+        alive = diverged < 0
+        return Outcome(
+            np.where(alive, S[last, kernel.THETA], last_pos),
+            np.where(alive, L[last], last_loss),
+            best,
+            first_hit,
+            diverged,
+        )
+    if not need_loss:
+        L = surface.value(S[:, kernel.THETA, 0], S[:, kernel.THETA, 1])
     recording = Recording(
-        shaped,
-        loss_hist,
-        grads[:, 0].reshape(steps, 2, width),
+        S[:, kernel.THETA],
+        L,
+        G,
         eta_hist,
-        effective,
-        moments[:, 0].reshape(rows, 2, width),
-        moments[:, 1].reshape(rows, 2, width),
-        zmax.reshape(rows, 2, width),
-        wdelta.reshape(rows, 2, width),
+        eff_hist[:, None, :] / D,
+        S[:, kernel.MOMENT],
+        S[:, kernel.SECOND],
+        S[:, kernel.ZMAX],
+        S[:, kernel.WDELTA],
     )
-    return _finish_recording(recording, threshold, centre, half)
-
-
-class _Tracker:
-    """Summary statistics kept during a run in summary mode (O(runs) memory)."""
-
-    def __init__(self, loss0, threshold, centre, half):
-        width = loss0.shape[0]
-        self.threshold, self.centre, self.half = threshold, centre, half
-        self.alive = np.ones(width, dtype=bool)
-        self.diverged_at = np.full(width, -1)
-        self.last_position = np.full((2, width), np.nan)
-        self.last_loss = np.full(width, np.nan)
-        self.best = loss0.copy()
-        self.reached = loss0 <= threshold
-        self.count = self.reached.astype(np.int64)
-        self.first_hit = np.full(width, -1)
-        self.rows = 1  # rows seen so far
-        self.tmp = np.empty((2, width))
-
-    def step(self, index, th, th_next, loss_prev, loss_next):
-        bad = _invalid(th_next, loss_next, self.centre, self.half, self.tmp)
-        dying = bad & self.alive
-        if dying.any():
-            self.alive &= ~dying
-            self.diverged_at[dying] = index
-            self.last_position[:, dying] = th[:, dying]
-            self.last_loss[dying] = loss_prev[dying]
-            hit_rows = index - self.count[dying]
-            self.first_hit[dying] = np.where(self.reached[dying], hit_rows, -1)
-        with np.errstate(invalid="ignore"):
-            np.fmin(self.best, np.where(self.alive, loss_next, np.nan), out=self.best)
-            np.logical_or(self.reached, (loss_next <= self.threshold) & self.alive, out=self.reached)
-        self.count += self.reached & self.alive
-        self.rows = index + 1
-
-    def outcome(self, final_position, final_loss):
-        alive = self.alive
-        position = np.where(alive, final_position, self.last_position)
-        loss = np.where(alive, final_loss, self.last_loss)
-        first_hit = np.where(alive, np.where(self.reached, self.rows - self.count, -1), self.first_hit)
-        return Outcome(position, loss, self.best, first_hit, self.diverged_at)
+    return _finish_recording(recording, threshold, centre[:, None], half[:, None])
 
 
 def _invalid(theta, loss, centre, half, tmp=None):

@@ -49,8 +49,15 @@ class SurfaceInfo:
 class Surface:
     """A bound surface: a catalog entry with its parameter values set.
 
-    Subclasses define ``_value`` and ``_grad`` (pure NumPy, exact), ``domain``, ``starts``
-    and ``minima``.
+    Subclasses define ``domain``, ``starts``, ``minima`` and their formula, in one of two ways:
+
+    - ``fdf(x, y, p)``, a static method returning ``(f, ∂f/∂x, ∂f/∂y)`` written in plain
+      arithmetic and NumPy ufuncs, with the parameters in the sequence ``p`` that
+      ``formula_params()`` returns. The same source then serves NumPy arrays here and is
+      compiled for single floats by :mod:`surfaces.compiled`, so the engine runs it in its
+      compiled loop;
+    - ``_value`` and ``_grad`` (pure NumPy, exact), for formulas that need data or a parsed
+      expression; the engine then calls them once per step for all runs.
     """
 
     info: SurfaceInfo
@@ -76,11 +83,18 @@ class Surface:
             gx, gy = self._grad(x, y)
         return np.broadcast_to(gx, x.shape), np.broadcast_to(gy, y.shape)
 
+    fdf: Callable | None = None
+
+    def formula_params(self) -> tuple[float, ...]:
+        """The parameters ``fdf`` reads, in its order."""
+        return ()
+
     def _value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        return self.fdf(x, y, self.formula_params())[0]
 
     def _grad(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        _, gx, gy = self.fdf(x, y, self.formula_params())
+        return gx, gy
 
     def gradient_sampler(self, steps: int, seed: int) -> GradientFn:
         """The gradient the optimizers see at update ``t``: exact, or with seeded noise.
@@ -89,15 +103,21 @@ class Surface:
         point of NAG included), so a run in a sweep equals the same run made alone.
         """
         raw = self._raw_sampler(steps, seed)
-        if self.noise == 0:
+        table = self.noise_table(steps, seed)
+        if table is None:
             return raw
-        table = self.noise * np.random.default_rng([seed, 1]).standard_normal((steps, 2))
 
         def noisy(x: np.ndarray, y: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
             gx, gy = raw(x, y, t)
             return gx + table[t, 0], gy + table[t, 1]
 
         return noisy
+
+    def noise_table(self, steps: int, seed: int) -> np.ndarray | None:
+        """The noise added to the gradient of each update, shape (steps, 2); None without noise."""
+        if self.noise == 0:
+            return None
+        return self.noise * np.random.default_rng([seed, 1]).standard_normal((steps, 2))
 
     def _raw_sampler(self, steps: int, seed: int) -> GradientFn:
         grad = self._grad

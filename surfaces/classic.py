@@ -36,13 +36,14 @@ class Rosenbrock(Surface):
         self.a, self.b = self.values["a"], self.values["b"]
         self.minima = (Minimum(self.a, self.a * self.a, 0.0),)
 
-    def _value(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
+        a, b = p[0], p[1]
         r = y - x * x
-        return (self.a - x) ** 2 + self.b * r * r
+        return (a - x) ** 2 + b * r * r, -2 * (a - x) - 4 * b * x * r, 2 * b * r
 
-    def _grad(self, x, y):
-        r = y - x * x
-        return -2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r
+    def formula_params(self):
+        return (self.a, self.b)
 
 
 class Beale(Surface):
@@ -57,16 +58,13 @@ class Beale(Surface):
     starts = ((1.0, 1.5), (-2.0, -2.0), (2.5, 2.0))
     minima = (Minimum(3.0, 0.5, 0.0),)
 
-    def _value(self, x, y):
-        t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
-        return t1 * t1 + t2 * t2 + t3 * t3
-
-    def _grad(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
         y2, y3 = y * y, y**3
         t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y2, 2.625 - x + x * y3
         gx = 2 * (t1 * (y - 1) + t2 * (y2 - 1) + t3 * (y3 - 1))
         gy = 2 * x * (t1 + 2 * t2 * y + 3 * t3 * y2)
-        return gx, gy
+        return t1 * t1 + t2 * t2 + t3 * t3, gx, gy
 
 
 class Himmelblau(Surface):
@@ -80,13 +78,10 @@ class Himmelblau(Surface):
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     starts = ((0.0, 0.0), (-1.0, -1.0), (1.0, 4.5))
 
-    def _value(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
         a, b = x * x + y - 11, x + y * y - 7
-        return a * a + b * b
-
-    def _grad(self, x, y):
-        a, b = x * x + y - 11, x + y * y - 7
-        return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+        return a * a + b * b, 4 * x * a + 2 * b, 2 * a + 4 * y * b
 
 
 Himmelblau.minima = tuple(
@@ -107,13 +102,10 @@ class Booth(Surface):
     starts = ((-8.0, 8.0), (8.0, -6.0), (-6.0, -8.0))
     minima = (Minimum(1.0, 3.0, 0.0),)
 
-    def _value(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
         a, b = x + 2 * y - 7, 2 * x + y - 5
-        return a * a + b * b
-
-    def _grad(self, x, y):
-        a, b = x + 2 * y - 7, 2 * x + y - 5
-        return 2 * a + 4 * b, 4 * a + 2 * b
+        return a * a + b * b, 2 * a + 4 * b, 4 * a + 2 * b
 
 
 class Rastrigin(Surface):
@@ -133,12 +125,15 @@ class Rastrigin(Surface):
         super().__init__(values)
         self.A = self.values["A"]
 
-    def _value(self, x, y):
-        return 2 * self.A + x * x - self.A * np.cos(TWO_PI * x) + y * y - self.A * np.cos(TWO_PI * y)
+    @staticmethod
+    def fdf(x, y, p):
+        A = p[0]
+        k = TWO_PI * A
+        f = 2 * A + x * x - A * np.cos(TWO_PI * x) + y * y - A * np.cos(TWO_PI * y)
+        return f, 2 * x + k * np.sin(TWO_PI * x), 2 * y + k * np.sin(TWO_PI * y)
 
-    def _grad(self, x, y):
-        k = TWO_PI * self.A
-        return 2 * x + k * np.sin(TWO_PI * x), 2 * y + k * np.sin(TWO_PI * y)
+    def formula_params(self):
+        return (self.A,)
 
 
 class Ackley(Surface):
@@ -155,17 +150,15 @@ class Ackley(Surface):
     minima = (Minimum(0.0, 0.0, 0.0),)
     log_levels = False
 
-    def _value(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
         r = np.sqrt((x * x + y * y) / 2)
-        c = (np.cos(TWO_PI * x) + np.cos(TWO_PI * y)) / 2
-        return -20 * np.exp(-0.2 * r) - np.exp(c) + math.e + 20
-
-    def _grad(self, x, y):
-        r = np.sqrt((x * x + y * y) / 2)
-        c = np.exp((np.cos(TWO_PI * x) + np.cos(TWO_PI * y)) / 2)
+        half_sum = (np.cos(TWO_PI * x) + np.cos(TWO_PI * y)) / 2
+        f = -20 * np.exp(-0.2 * r) - np.exp(half_sum) + math.e + 20
+        c = np.exp(half_sum)
         # d/dx of -20 e^{-0.2 r} is 2 x e^{-0.2 r} / r: undefined at r = 0, where we return 0.
-        radial = np.divide(2 * np.exp(-0.2 * r), r, out=np.zeros(np.broadcast(x, y).shape), where=r > 0)
-        return radial * x + math.pi * c * np.sin(TWO_PI * x), radial * y + math.pi * c * np.sin(TWO_PI * y)
+        radial = np.where(r > 0, 2 * np.exp(-0.2 * r) / r, 0.0)
+        return f, radial * x + math.pi * c * np.sin(TWO_PI * x), radial * y + math.pi * c * np.sin(TWO_PI * y)
 
 
 class GoldsteinPrice(Surface):
@@ -182,25 +175,17 @@ class GoldsteinPrice(Surface):
     minima = (Minimum(0.0, -1.0, 3.0),)
 
     @staticmethod
-    def _parts(x, y):
+    def fdf(x, y, params):
         s, d = x + y + 1, 2 * x - 3 * y
         p = 19 - 14 * x + 3 * x * x - 14 * y + 6 * x * y + 3 * y * y
         q = 18 - 32 * x + 12 * x * x + 48 * y - 36 * x * y + 27 * y * y
-        return s, d, p, q
-
-    def _value(self, x, y):
-        s, d, p, q = self._parts(x, y)
-        return (1 + s * s * p) * (30 + d * d * q)
-
-    def _grad(self, x, y):
-        s, d, p, q = self._parts(x, y)
         first, second = 1 + s * s * p, 30 + d * d * q
         # d(first) = 2 s p ds + s² dp with ds = (1, 1); d(second) = 2 d q dd + d² dq with dd = (2, −3).
         first_x = 2 * s * p + s * s * (-14 + 6 * x + 6 * y)
         first_y = 2 * s * p + s * s * (-14 + 6 * x + 6 * y)
         second_x = 4 * d * q + d * d * (-32 + 24 * x - 36 * y)
         second_y = -6 * d * q + d * d * (48 - 36 * x + 54 * y)
-        return first_x * second + first * second_x, first_y * second + first * second_y
+        return first * second, first_x * second + first * second_x, first_y * second + first * second_y
 
 
 class ThreeHumpCamel(Surface):
@@ -214,13 +199,11 @@ class ThreeHumpCamel(Surface):
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     starts = ((-1.5, 1.8), (1.9, -1.0), (-0.8, -1.5))
 
-    def _value(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
         x2 = x * x
-        return 2 * x2 - 1.05 * x2 * x2 + x2**3 / 6 + x * y + y * y
-
-    def _grad(self, x, y):
-        x2 = x * x
-        return 4 * x - 4.2 * x2 * x + x2 * x2 * x + y, x + 2 * y
+        f = 2 * x2 - 1.05 * x2 * x2 + x2**3 / 6 + x * y + y * y
+        return f, 4 * x - 4.2 * x2 * x + x2 * x2 * x + y, x + 2 * y
 
 
 ThreeHumpCamel.minima = (
@@ -243,13 +226,11 @@ class SixHumpCamel(Surface):
     domain = ((-2.0, 2.0), (-1.2, 1.2))
     starts = ((-1.5, -0.8), (1.2, 0.9), (0.0, 0.0))
 
-    def _value(self, x, y):
+    @staticmethod
+    def fdf(x, y, p):
         x2, y2 = x * x, y * y
-        return (4 - 2.1 * x2 + x2 * x2 / 3) * x2 + x * y + (-4 + 4 * y2) * y2
-
-    def _grad(self, x, y):
-        x2 = x * x
-        return 8 * x - 8.4 * x2 * x + 2 * x2 * x2 * x + y, x - 8 * y + 16 * y * y * y
+        f = (4 - 2.1 * x2 + x2 * x2 / 3) * x2 + x * y + (-4 + 4 * y2) * y2
+        return f, 8 * x - 8.4 * x2 * x + 2 * x2 * x2 * x + y, x - 8 * y + 16 * y * y * y
 
 
 SixHumpCamel.minima = tuple(refine_minimum(SixHumpCamel({}), sx * 0.0898, -sx * 0.7126) for sx in (1, -1)) + tuple(
@@ -271,11 +252,9 @@ class Saddle(Surface):
     starts = ((-1.5, 0.01), (1.8, -0.001), (-1.0, 0.5))
     log_levels = False
 
-    def _value(self, x, y):
-        return x * x - y * y
-
-    def _grad(self, x, y):
-        return 2 * x, -2 * y
+    @staticmethod
+    def fdf(x, y, p):
+        return x * x - y * y, 2 * x, -2 * y
 
 
 class MonkeySaddle(Surface):
@@ -290,11 +269,9 @@ class MonkeySaddle(Surface):
     starts = ((1.0, 0.05), (1.5, -1.0), (0.5, 1.5))
     log_levels = False
 
-    def _value(self, x, y):
-        return x**3 - 3 * x * y * y
-
-    def _grad(self, x, y):
-        return 3 * x * x - 3 * y * y, -6 * x * y
+    @staticmethod
+    def fdf(x, y, p):
+        return x**3 - 3 * x * y * y, 3 * x * x - 3 * y * y, -6 * x * y
 
 
 class Valley(Surface):
@@ -321,14 +298,12 @@ class Valley(Surface):
         alpha = math.radians(self.values["angle"])
         self.cos, self.sin = math.cos(alpha), math.sin(alpha)
 
-    def _rotated(self, x, y):
-        return self.cos * x + self.sin * y, -self.sin * x + self.cos * y
+    @staticmethod
+    def fdf(x, y, p):
+        kappa, cos, sin = p[0], p[1], p[2]
+        xr, yr = cos * x + sin * y, -sin * x + cos * y
+        kyr = kappa * yr
+        return 0.5 * (xr * xr + kappa * yr * yr), cos * xr - sin * kyr, sin * xr + cos * kyr
 
-    def _value(self, x, y):
-        xr, yr = self._rotated(x, y)
-        return 0.5 * (xr * xr + self.kappa * yr * yr)
-
-    def _grad(self, x, y):
-        xr, yr = self._rotated(x, y)
-        kyr = self.kappa * yr
-        return self.cos * xr - self.sin * kyr, self.sin * xr + self.cos * kyr
+    def formula_params(self):
+        return (self.kappa, self.cos, self.sin)
