@@ -47,3 +47,4 @@ bench: $(DEV_STAMP) $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	find . -path ./$(VENV) -prune -o -name '*.nb[ic]' -exec rm -f {} +

@@ -1,15 +1,21 @@
 """The batched engine: every run of every optimizer stepped together.
 
-Runs are laid out as arrays shaped (2, runs) (row 0 is x, row 1 is y). Each step makes one
-gradient evaluation for all runs of a block (NAG's look-ahead points included) and then one
-generic update (see :mod:`optim_core.optimizers`) whose coefficients are per-run arrays, so a
-grid of η × β is one batch. Operations that no run of a block needs are skipped at the Python
-level; the neutral ones that remain are exact, so a run's numbers do not depend on its
-neighbours.
+Each run's state (θ, m, v, and Adamax's and AdaDelta's u) lives in arrays with one column per
+run; every hyperparameter is a per-run value, so a grid of η × β is one batch. Each step makes
+one gradient evaluation for all runs of a block (NAG's look-ahead points included) and then
+one generic update (see :mod:`optim_core.optimizers`) whose coefficients are per-run tables.
+The steps themselves run in a compiled loop (:mod:`optim_core.kernel`); this module builds
+the coefficient tables, decides which operations a block needs, and assembles the outcome.
+Operations no run of a block needs are skipped; the neutral ones that remain are exact, so a
+run's numbers do not depend on its neighbours.
 
-Large batches are cut into blocks of at most ``BLOCK_RUNS`` runs so the working arrays stay
-in cache; the coefficient tables (bias corrections, η_t) are built for ``CHUNK`` updates at a
-time. Memory therefore stays O(runs) in summary mode.
+Surfaces with a closed-form formula are evaluated inside the compiled loop; the typed
+function and the data-driven sparse problem are evaluated by NumPy once per step, for all
+runs at once, between two compiled updates.
+
+Large batches are grouped by optimizer and cut into blocks of at most ``BLOCK_RUNS`` runs so
+the working arrays stay in cache; blocks run on a thread per core. Coefficient tables are
+built for a chunk of updates at a time, so memory stays O(runs) in summary mode.
 
 Divergence: a run whose position leaves the finite range or the surface's bounding box, or
 whose loss is not finite, is stopped at that step (its later rows are frozen copies of its
@@ -38,6 +44,7 @@ CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000
 MAX_SUMMARY_RUNS = 4_000_000
 MAX_STEPS = 100_000
+THREADS = os.cpu_count() or 1  # blocks stepped at once
 
 
 @dataclass
@@ -129,7 +136,7 @@ def run(
             return _trim(_run_block(surface, sampler, batch, values, kinds[block], block, record), width)
 
     outcomes = []
-    workers = min(len(blocks), os.cpu_count() or 1)
+    workers = min(len(blocks), THREADS)
     if workers == 1:
         outcomes = [work(block) for block in blocks]
     else:
@@ -150,7 +157,9 @@ def _trim(outcome: Outcome, width: int) -> Outcome:
     fields = {name: getattr(outcome, name)[..., :width] for name in Outcome.__dataclass_fields__ if name != "recording"}
     recording = None
     if outcome.recording is not None:
-        recording = Recording(**{name: getattr(outcome.recording, name)[..., :width] for name in Recording.__dataclass_fields__})
+        recording = Recording(
+            **{name: getattr(outcome.recording, name)[..., :width] for name in Recording.__dataclass_fields__}
+        )
     return Outcome(**fields, recording=recording)
 
 

@@ -131,7 +131,17 @@ def advance(
                 track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
         # 2. the generic update, coordinate by coordinate
         lam, a_m, b_m, a_v, b_v, c_v = C[STEP], C[A_M], C[B_M], C[A_V], C[B_V], C[C_V]
-        e_i, e_o, a_z, e_z, e_w, a_w, b_w, c_m, c_g = C[E_I], C[E_O], C[A_Z], C[E_Z], C[E_W], C[A_W], C[B_W], C[C_M], C[C_G]
+        e_i, e_o, a_z, e_z, e_w, a_w, b_w, c_m, c_g = (
+            C[E_I],
+            C[E_O],
+            C[A_Z],
+            C[E_Z],
+            C[E_W],
+            C[A_W],
+            C[B_W],
+            C[C_M],
+            C[C_G],
+        )
         for c in range(2):
             g_, th_in, th_out = G[gi, c], S[ri, THETA, c], S[ro, THETA, c]
             m_in, m_out, v_in, v_out = S[ri, MOMENT, c], S[ro, MOMENT, c], S[ri, SECOND, c], S[ro, SECOND, c]

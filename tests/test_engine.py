@@ -20,6 +20,9 @@ from optim_core.cli import main as cli_main
 from optim_core.engine import MAX_RECORDED_FLOATS
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
+from surfaces import make_surface
+from surfaces.classic import Rosenbrock
+from surfaces.compiled import kernel_id
 
 # ----- schedules: η_t against scalar transcriptions of the spec's table ------------------------
 
@@ -193,6 +196,43 @@ def test_large_sweep_runs_in_blocks_with_the_same_numbers():
     grid = sweep("rosenbrock", "nag", "lr", lrs, "beta", betas, steps=60)
     small = sweep("rosenbrock", "nag", "lr", lrs[:3], "beta", betas[-2:], steps=60)
     np.testing.assert_array_equal(grid.final_loss[-2:, :3], small.final_loss)
+
+
+class NumpyRosenbrock(Rosenbrock):
+    """Rosenbrock without a compiled form: the engine calls its NumPy gradient once per step."""
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+@pytest.mark.parametrize("schedule", [None, "cosine", "plateau:patience=3"])
+def test_compiled_loop_equals_the_numpy_gradient_path(convention, schedule):
+    """Both paths share the update; Rosenbrock has only + − ×, so the numbers agree bit for bit."""
+    assert kernel_id(make_surface("rosenbrock")) >= 0 and kernel_id(NumpyRosenbrock({"a": 1.0, "b": 100.0})) < 0
+    specs = list(OPTIMIZERS) + ["adam:bias_correction=false"] * (convention == "lecture")
+    for noise in (0.0, 0.5):
+        compiled = make_surface("rosenbrock", noise=noise)
+        plain = NumpyRosenbrock({"a": 1.0, "b": 100.0, "noise": noise})
+        for record in (True, False):
+            a, b = (
+                simulate(s, specs, steps=120, schedule=schedule, convention=convention, record=record)
+                for s in (compiled, plain)
+            )
+            for name in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
+                np.testing.assert_array_equal(getattr(a.outcome, name), getattr(b.outcome, name), err_msg=name)
+            if record:
+                for name in ("position", "loss", "grad", "effective_lr", "first_moment", "second_moment"):
+                    np.testing.assert_array_equal(
+                        getattr(a.outcome.recording, name), getattr(b.outcome.recording, name), err_msg=name
+                    )
+
+
+def test_a_block_of_512_runs_gives_the_numbers_of_a_small_batch():
+    """Widths that are multiples of 512 get a padding run (4K aliasing); it must not show."""
+    lrs = np.geomspace(1e-4, 1e-2, 32)
+    betas = np.linspace(0.0, 0.95, 16)
+    grid = sweep("rosenbrock", "adam", "lr", lrs, "beta1", betas, steps=80)
+    assert grid.final_loss.size == 512
+    small = sweep("rosenbrock", "adam", "lr", lrs[-3:], "beta1", betas[:2], steps=80)
+    np.testing.assert_array_equal(grid.final_loss[:2, -3:], small.final_loss)
 
 
 def test_request_too_large_is_refused_with_a_message():
