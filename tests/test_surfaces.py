@@ -12,6 +12,7 @@ import sympy as sp
 
 from optim_core import SpecError, simulate
 from surfaces import CATALOG, ExpressionError, make_surface, parse_expression
+from surfaces.compiled import COMPILED, evaluate, kernel_id, kernel_params
 from surfaces.sparse import reconstructed_data
 
 X, Y = sp.symbols("x y", real=True)
@@ -350,3 +351,16 @@ def test_every_surface_with_a_minimum_carries_suggested_rates_that_do_not_diverg
         result = simulate(name, specs, steps=500, record=False)
         assert (result.outcome.diverged_at < 0).all(), name
         assert (result.outcome.final_loss < float(surface.value(*surface.starts[0]))).all(), name
+
+
+@pytest.mark.parametrize("name", [cls.info.name for cls in COMPILED])
+def test_compiled_formula_matches_numpy(name):
+    """The engine's compiled evaluation picks the right formula and gives NumPy's numbers."""
+    surface = make_surface(name)
+    rng = np.random.default_rng(3)
+    (x0, x1), (y0, y1) = surface.domain
+    px, py = rng.uniform(x0, x1, 50), rng.uniform(y0, y1, 50)
+    out = np.empty((3, 50))
+    evaluate(kernel_id(surface), px, py, kernel_params(surface), out[0], out[1], out[2])
+    expected = np.stack(surface.fdf(px, py, surface.formula_params()))
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
