@@ -137,16 +137,11 @@ def run(
 
     outcomes = []
     workers = min(len(blocks), THREADS)
-    if workers == 1:
-        outcomes = [work(block) for block in blocks]
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            for done, future in enumerate([pool.submit(work, block) for block in blocks]):
-                outcomes.append(future.result())
-                if progress is not None:
-                    progress((done + 1) / len(blocks))
-    if progress is not None:
-        progress(1.0)
+    with ThreadPoolExecutor(workers) as pool:  # starts no thread until asked to map
+        for done, outcome in enumerate(pool.map(work, blocks) if workers > 1 else map(work, blocks), 1):
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(done / len(blocks))
     return _merge(outcomes, order, batch.runs)
 
 
@@ -255,13 +250,16 @@ class _Coefficients:
         return tuple(replaced.get(name, self.tables[name]) for name in kernel.COEFFICIENTS)
 
 
-def _flags(coef: _Coefficients, kinds: set[str], **modes: bool) -> np.ndarray:
-    """What a block needs, decided once per chunk, in the kernel's FLAGS order."""
+def _flags(coef: _Coefficients, kinds: set[str], plateau: bool, **modes: bool) -> np.ndarray:
+    """What a block needs, decided once per chunk, in the kernel's FLAGS order.
+
+    Under plateau, b_m carries η_t, which is only known during the run, so m is always kept.
+    """
     has_v = not (coef.is_("a_v", 0.0) and coef.is_("b_v", 0.0))
     has_z, has_w = "adamax" in kinds, "adadelta" in kinds
     found = {
         "has_la": not coef.is_("lookahead", 0.0),
-        "has_m": modes.pop("plateau") or not (coef.is_("a_m", 0.0) and coef.is_("b_m", 1.0)),
+        "has_m": plateau or not (coef.is_("a_m", 0.0) and coef.is_("b_m", 1.0)),
         "has_v": has_v,
         "has_z": has_z,
         "has_w": has_w,
@@ -357,7 +355,7 @@ def _run_block(
             i, ri = t - t0, row(t)
             if sid < 0:
                 theta, point = S[ri, kernel.THETA], S[ri, kernel.THETA]
-                if flags[0]:
+                if flags[kernel.FLAGS.index("has_la")]:
                     point = theta - coef.tables["lookahead"] * S[ri, kernel.MOMENT]
                 G[0 if not record else t] = sampler(point[0], point[1], t)
                 if need_loss:
@@ -401,16 +399,14 @@ def _run_block(
     return _finish_recording(recording, threshold, centre[:, None], half[:, None])
 
 
-def _invalid(theta, loss, centre, half, tmp=None):
+def _invalid(theta, loss, centre, half):
     """Where a position is outside the bounds (or not finite) or its loss is not finite.
 
-    ``theta`` is (..., 2, runs) and ``loss`` (..., runs); ``tmp``, shaped like ``theta``, saves an
-    allocation on the per-step path.
+    ``theta`` is (..., 2, runs) and ``loss`` (..., runs). The compiled loop applies the same
+    rule row by row in summary mode (``kernel.track_row``).
     """
-    tmp = np.subtract(theta, centre, out=tmp)
-    np.abs(tmp, out=tmp)
     with np.errstate(invalid="ignore"):
-        inside = (tmp <= half).all(axis=-2)
+        inside = (np.abs(theta - centre) <= half).all(axis=-2)
     return ~(inside & np.isfinite(loss))
 
 

@@ -153,11 +153,11 @@ class Ackley(Surface):
     @staticmethod
     def fdf(x, y, p):
         r = np.sqrt((x * x + y * y) / 2)
-        half_sum = (np.cos(TWO_PI * x) + np.cos(TWO_PI * y)) / 2
-        f = -20 * np.exp(-0.2 * r) - np.exp(half_sum) + math.e + 20
-        c = np.exp(half_sum)
+        decay = np.exp(-0.2 * r)
+        c = np.exp((np.cos(TWO_PI * x) + np.cos(TWO_PI * y)) / 2)
+        f = -20 * decay - c + math.e + 20
         # d/dx of -20 e^{-0.2 r} is 2 x e^{-0.2 r} / r: undefined at r = 0, where we return 0.
-        radial = np.where(r > 0, 2 * np.exp(-0.2 * r) / r, 0.0)
+        radial = np.where(r > 0, 2 * decay / r, 0.0)
         return f, radial * x + math.pi * c * np.sin(TWO_PI * x), radial * y + math.pi * c * np.sin(TWO_PI * y)
 
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optim_core import Scenario, SpecError, simulate, sweep
+from optim_core import Scenario, SpecError, engine, simulate, sweep
 from optim_core.cli import main as cli_main
 from optim_core.engine import MAX_RECORDED_FLOATS
 from optim_core.optimizers import OPTIMIZERS
@@ -233,6 +233,18 @@ def test_a_block_of_512_runs_gives_the_numbers_of_a_small_batch():
     assert grid.final_loss.size == 512
     small = sweep("rosenbrock", "adam", "lr", lrs[-3:], "beta1", betas[:2], steps=80)
     np.testing.assert_array_equal(grid.final_loss[:2, -3:], small.final_loss)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sweep_progress_rises_to_one_as_blocks_finish(threads, monkeypatch):
+    monkeypatch.setattr(engine, "THREADS", threads)
+    seen: list[float] = []
+    lrs = np.geomspace(1e-3, 1e-1, 90)
+    sweep("booth", "momentum", "lr", lrs, "beta", [0.5], steps=20, progress=seen.append)
+    assert seen == [1.0]  # one block
+    seen.clear()
+    sweep("booth", "momentum", "lr", lrs, "beta", np.linspace(0, 0.9, 50), steps=20, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == 3  # 4,500 runs: three blocks
 
 
 def test_request_too_large_is_refused_with_a_message():
