@@ -39,7 +39,9 @@ from surfaces.base import Surface
 from surfaces.compiled import kernel_id, kernel_params
 
 BLOCK_RUNS = 2000
-# Floats of coefficient tables built at a time (about 16 per run and update): ~64 MB.
+# Floats of coefficient tables built at a time: ~64 MB. A block of one optimizer has at most
+# 4 tables with a value per run and update (η_t and the coefficients it multiplies); in a
+# mixed block all 16 can have one.
 CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000
 MAX_SUMMARY_RUNS = 4_000_000
@@ -216,14 +218,13 @@ class _Coefficients:
     operations that value makes neutral.
     """
 
-    def __init__(self, batch: Batch, kinds: np.ndarray, block: np.ndarray, t0: int, t1: int, eta: np.ndarray):
+    def __init__(self, batch: Batch, kinds: np.ndarray, names: list[str], block: np.ndarray, t0, t1, eta):
+        """``kinds``: each run's optimizer; ``names``: the distinct ones, in order of appearance."""
         width = len(block)
-        self.chunk = t1 - t0
         k = np.arange(t0 + 1, t1 + 1, dtype=float)[:, None]
         self.tables: dict[str, np.ndarray] = {}
-        names = list(dict.fromkeys(kinds.tolist()))
         for kind in names:
-            cols = np.flatnonzero(kinds == kind)
+            cols = np.flatnonzero(kinds == kind) if len(names) > 1 else slice(None)
             hp = {key: arr[block[cols]] for key, arr in batch.hyper.items()}
             for name, value in coefficients(kind, batch.convention, hp, k, eta[:, cols]).items():
                 value = _as_table(value)
@@ -265,12 +266,15 @@ def _flags(coef: _Coefficients, kinds: set[str], plateau: bool, **modes: bool) -
         "has_w": has_w,
         "d_is_one": not (has_v or has_z or has_w) and coef.is_("e_i", 1.0) and coef.is_("e_o", 0.0),
         "n_is_m": coef.is_("c_m", 1.0) and coef.is_("c_g", 0.0),
-        "has_e_i": not coef.is_("e_i", 0.0),
-        "has_e_o": not coef.is_("e_o", 0.0),
-        "c_v_one": coef.is_("c_v", 1.0),
         **modes,
     }
     return np.array([found[name] for name in kernel.FLAGS], dtype=np.bool_)
+
+
+def _shape_id(flags: np.ndarray) -> int:
+    """The update's compiled shape for these flags: its index in kernel.SHAPES, or −1 (read at run time)."""
+    shape = tuple(bool(f) for f in flags[kernel.SHAPE])
+    return kernel.SHAPES.index(shape) if shape in kernel.SHAPES else -1
 
 
 def _run_block(
@@ -288,7 +292,8 @@ def _run_block(
     plateau = schedules.PlateauState(values, base) if batch.schedule == "plateau" else None
     lo, hi = surface.bounds()
     centre, half = (lo + hi) / 2, (hi - lo) / 2
-    kinds = set(block_kinds.tolist())
+    names = list(dict.fromkeys(block_kinds.tolist()))
+    kinds = set(names)
     min_value = surface.min_value
     threshold = (min_value + batch.tolerance) if min_value is not None else -np.inf
     sid, sp = kernel_id(surface), kernel_params(surface)
@@ -330,26 +335,27 @@ def _run_block(
         if not record:
             kernel.track_row(t, S, L, record, *tracking)
 
-    chunk = max(1, min(steps, CHUNK_FLOATS // (16 * max(width, 1))))
+    chunk = max(1, min(steps, CHUNK_FLOATS // ((4 if len(names) == 1 else 16) * width)))
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         if batch.schedule in ("constant", "plateau"):
             eta = base[None, :]  # one row: η does not change with the update (plateau: see below)
         else:
             eta = schedules.rates(batch.schedule, values, base, np.arange(t0, t1), steps)
-        coef = _Coefficients(batch, block_kinds, block, t0, t1, eta)
+        coef = _Coefficients(batch, block_kinds, names, block, t0, t1, eta)
         flags = _flags(coef, kinds, plateau=plateau is not None, **modes)
+        advance = kernel.ADVANCE[_shape_id(flags)]
         tables = coef.kernel_tables()
         if record:
             eta_hist[t0:t1] = eta
             eff_hist[t0:t1] = coef.tables["eff"]
         if plateau is not None:
             # η_t is only known during the run: each η-dependent coefficient is A + B·η_t.
-            zero = _Coefficients(batch, block_kinds, block, t0, t1, np.zeros_like(eta))
-            unit = _Coefficients(batch, block_kinds, block, t0, t1, np.ones_like(eta))
+            zero = _Coefficients(batch, block_kinds, names, block, t0, t1, np.zeros_like(eta))
+            unit = _Coefficients(batch, block_kinds, names, block, t0, t1, np.ones_like(eta))
             linear = {n: (zero.tables[n], unit.tables[n] - zero.tables[n]) for n in ("b_m", "step", "eff")}
         if plateau is None and sid >= 0:
-            kernel.advance(t0, t1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
+            advance(t0, t1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
             continue
         for t in range(t0, t1):
             i, ri = t - t0, row(t)
@@ -368,7 +374,7 @@ def _run_block(
                     eta_hist[t] = plateau.eta
                     eff_hist[t] = per_update["eff"]
                 tables = coef.kernel_tables(b_m=_as_table(per_update["b_m"]), step=_as_table(per_update["step"]))
-            kernel.advance(t, t + 1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
+            advance(t, t + 1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
             if plateau is not None:
                 plateau.update(L[ri])
     if sid < 0 and need_loss:

@@ -29,7 +29,7 @@ RANGES = {
     "momentum_decay": (0.0, 0.02),
 }
 # Work above this many run-steps gets a progress bar, advanced as blocks of runs finish (on the
-# 2-core machine: about 0.2 s for a compiled surface, about a minute for sparse_dense).
+# 2-core machine: about 0.1 s for a compiled surface, about a minute for sparse_dense).
 PROGRESS_ABOVE = 20_000_000
 
 SURFACES = [name for name in CATALOG if name != "custom"]

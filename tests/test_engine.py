@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optim_core import Scenario, SpecError, engine, simulate, sweep
+from optim_core import Scenario, SpecError, engine, kernel, simulate, sweep
 from optim_core.cli import main as cli_main
 from optim_core.engine import MAX_RECORDED_FLOATS
 from optim_core.optimizers import OPTIMIZERS
@@ -223,6 +223,45 @@ def test_compiled_loop_equals_the_numpy_gradient_path(convention, schedule):
                     np.testing.assert_array_equal(
                         getattr(a.outcome.recording, name), getattr(b.outcome.recording, name), err_msg=name
                     )
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+@pytest.mark.parametrize("schedule", [None, "cosine", "plateau:patience=3"])
+def test_each_compiled_update_shape_equals_the_shape_read_at_run_time(convention, schedule, monkeypatch):
+    """A block of one optimizer in summary mode runs an update compiled for its shape (a sweep's
+    speed); it must give the numbers of the update that reads the shape from the flags."""
+    names = list(OPTIMIZERS) + ["adam:bias_correction=false"] * (convention == "lecture")
+    shape_id = engine._shape_id
+    used = set()
+
+    def spy(flags):
+        used.add(shape_id(flags))
+        return shape_id(flags)
+
+    for name in names:
+        # One run diverges (lr=1000), so the divergence bookkeeping is compared as well.
+        specs = [f"{name}{':' if ':' not in name else ','}lr={lr}" for lr in (1e-3, 0.02, 0.3, 1000.0)]
+        monkeypatch.setattr(engine, "_shape_id", spy)
+        compiled = simulate("rosenbrock", specs, steps=150, schedule=schedule, convention=convention, record=False)
+        monkeypatch.setattr(engine, "_shape_id", lambda flags: -1)
+        generic = simulate("rosenbrock", specs, steps=150, schedule=schedule, convention=convention, record=False)
+        for field in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
+            a, b = getattr(compiled.outcome, field), getattr(generic.outcome, field)
+            np.testing.assert_array_equal(a, b, err_msg=f"{name} {field}")
+        # AdaDelta's steps start at √ε in size: even η = 1000 keeps it in the box for 150 steps.
+        assert (compiled.outcome.diverged_at[-1] > 0) == (name != "adadelta"), name
+    assert -1 not in used  # every optimizer's block has a compiled shape
+
+
+def test_every_compiled_update_shape_is_used_by_some_optimizer(monkeypatch):
+    shape_id = engine._shape_id
+    used = set()
+    monkeypatch.setattr(engine, "_shape_id", lambda flags: used.add(shape_id(flags)) or shape_id(flags))
+    for convention in ("lecture", "pytorch"):
+        for schedule in (None, "plateau"):
+            for name in list(OPTIMIZERS) + ["adam:bias_correction=false"] * (convention == "lecture"):
+                simulate("booth", [name, name], steps=3, schedule=schedule, convention=convention, record=False)
+    assert used == set(range(len(kernel.SHAPES)))
 
 
 def test_a_block_of_512_runs_gives_the_numbers_of_a_small_batch():
