@@ -8,14 +8,49 @@ engine evaluates them with NumPy instead.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
-from numba import njit
+from numba import config, njit
 
 from surfaces import CATALOG
 from surfaces.base import Surface
 
 # Division by zero and the like give inf/NaN as in NumPy (a diverging run is flagged, not raised).
 JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+ROOT = Path(__file__).resolve().parent.parent
+# numba checks a cached function against the file it is defined in only, but ``evaluate``
+# inlines the formulas of surfaces/classic.py, and the engine's loop inlines ``evaluate``.
+COMPILED_SOURCES = ("surfaces/classic.py", "surfaces/compiled.py", "optim_core/kernel.py")
+
+
+def drop_stale_cache(root: Path, sources, stamp_name: str = "compiled-sources.sha256") -> bool:
+    """Remove numba's cache of ``sources`` when any of them changed since it was written.
+
+    Without this, a formula edited in surfaces/classic.py would go on running from the
+    cache of the loop that inlined it. The fingerprint of the sources is kept beside the
+    cache; returns whether the cache was dropped.
+    """
+    digest = hashlib.sha256(b"".join((root / name).read_bytes() for name in sources)).hexdigest()
+    folders = sorted({(root / name).parent / "__pycache__" for name in sources})
+    stamp = folders[0] / stamp_name
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return False
+        for folder in folders:
+            for path in folder.glob("*.nb[ic]"):
+                path.unlink(missing_ok=True)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: numba then caches elsewhere, or not at all
+        return False
+    return True
+
+
+if not config.CACHE_DIR:  # numba's cache sits in each module's __pycache__
+    drop_stale_cache(ROOT, COMPILED_SOURCES)
 
 # The catalog's closed-form surfaces, in catalog order; ``evaluate`` lists them in this order.
 COMPILED = tuple(cls for cls in CATALOG.values() if cls.fdf is not None)

@@ -12,7 +12,7 @@ import sympy as sp
 
 from optim_core import SpecError, simulate
 from surfaces import CATALOG, ExpressionError, make_surface, parse_expression
-from surfaces.compiled import COMPILED, evaluate, kernel_id, kernel_params
+from surfaces.compiled import COMPILED, drop_stale_cache, evaluate, kernel_id, kernel_params
 from surfaces.sparse import reconstructed_data
 
 X, Y = sp.symbols("x y", real=True)
@@ -364,3 +364,27 @@ def test_compiled_formula_matches_numpy(name):
     evaluate(kernel_id(surface), px, py, kernel_params(surface), out[0], out[1], out[2])
     expected = np.stack(surface.fdf(px, py, surface.formula_params()))
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_numba_cache_is_dropped_when_an_inlined_source_changes(tmp_path):
+    """numba checks a cached loop against its own file only; the loop inlines the formulas."""
+    sources = ("surfaces/classic.py", "optim_core/kernel.py")
+    for name in sources:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    cached = [tmp_path / "surfaces/__pycache__/classic.f-1.py311.nbi", tmp_path / "optim_core/__pycache__/k.nbc"]
+
+    def write_cache():
+        for path in cached:
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(b"compiled")
+
+    write_cache()
+    assert drop_stale_cache(tmp_path, sources)  # no fingerprint yet
+    assert not any(path.exists() for path in cached)
+    write_cache()
+    assert not drop_stale_cache(tmp_path, sources)  # unchanged sources keep the cache
+    assert all(path.exists() for path in cached)
+    (tmp_path / "surfaces/classic.py").write_text("x = 2\n")
+    assert drop_stale_cache(tmp_path, sources)
+    assert not any(path.exists() for path in cached)
