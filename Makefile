@@ -25,11 +25,18 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null
 
+# Compiling the engine's loop takes about half a minute on a fresh install (then ~1 s from
+# numba's cache): done here rather than while the first page waits.
+WARM_UP := $(BIN)/python -c "from optim_core.api import warm_up; warm_up()"
+
 run: $(STAMP)
+	@echo "Preparing the engine (compiled once, then cached)..."
+	$(WARM_UP)
 	$(BIN)/streamlit run app.py
 
 test: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
+	$(WARM_UP)
 	$(BIN)/python -m pytest
 
 lint: $(DEV_STAMP)

@@ -277,6 +277,21 @@ def simulate(
     return Result(surf, runs, int(steps), convention, sched, int(seed), float(tolerance), outcome)
 
 
+def warm_up() -> None:
+    """Compile every copy of the engine's loop, or load it from numba's cache (about a second).
+
+    A fresh install compiles for about half a minute here instead of at the first page view
+    or sweep; ``make run`` and ``make test`` call it first.
+    """
+    for convention in CONVENTIONS:
+        for schedule in (None, "plateau"):
+            for name in OPTIMIZERS:
+                specs = [name] + ["adam:bias_correction=false"] * (name == "adam" and convention == "lecture")
+                for spec in specs:
+                    simulate("booth", [spec, spec], steps=2, schedule=schedule, convention=convention, record=False)
+    simulate("booth", list(OPTIMIZERS), steps=2)  # a mixed block, recording
+
+
 @dataclass
 class SweepResult:
     """A grid of runs of one optimizer: arrays shaped (len(y_values), len(x_values))."""
