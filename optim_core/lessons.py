@@ -127,6 +127,65 @@ def _sparse_measure(results: dict[str, Result]) -> Measurement:
     return Measurement(numbers, held, "; ".join(parts) + ".")
 
 
+def _rotated_measure(results: dict[str, Result]) -> Measurement:
+    numbers = {}
+    for name, r in results.items():
+        rates = r.effective_lr[1, -1]  # AdaGrad's rate per coordinate at the last update
+        numbers[f"{name}: AdaGrad's rate along x / along y (last update)"] = float(rates[0] / rates[1])
+        for run, label in ((0, "GD"), (1, "AdaGrad")):
+            numbers[f"{name}: {label} final loss"] = float(r.outcome.final_loss[run])
+            numbers[f"{name}: {label} steps to within 1e-6 (−1: not reached)"] = int(r.outcome.steps_to_tolerance[run])
+
+    def of(label: str, what: str) -> tuple[float, float]:
+        return numbers[f"along the axes: {label}{what}"], numbers[f"rotated by 45°: {label}{what}"]
+
+    ratio_aligned, ratio_rotated = of("AdaGrad's rate along x / along y", " (last update)")
+    ada_aligned, ada_rotated = of("AdaGrad", " final loss")
+    gd_aligned, gd_rotated = of("GD", " final loss")
+    held = ada_rotated <= 2 * ada_aligned
+    return Measurement(
+        numbers,
+        held,
+        f"Along the axes AdaGrad's rate along x ends {ratio_aligned:.2f} times its rate along y and its loss "
+        f"ends at {ada_aligned:.2g}; rotated by 45° the ratio is {ratio_rotated:.2f} and its loss ends at "
+        f"{ada_rotated:.2g}. Gradient descent ends at {gd_aligned:.2g} and {gd_rotated:.2g}: rotation changes "
+        "nothing for it.",
+    )
+
+
+def _rotated_start(angle: float) -> tuple[float, float]:
+    """VALLEY_START in the valley's own coordinates, for the valley rotated by ``angle`` degrees."""
+    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    x, y = VALLEY_START
+    return round(float(c * x - s * y), 3), round(float(s * x + c * y), 3)
+
+
+ROTATED_COUNTER = Lesson(
+    key="rotated",
+    title="Where it does not hold: the valley rotated by 45°",
+    claim="Per-coordinate rates adapt to any elongated valley, so AdaGrad does as well on a rotated valley as on one along the axes.",
+    explanation=(
+        "AdaGrad rescales each coordinate on its own, so it can only undo curvature that lies along "
+        "the axes. Rotated by 45°, both coordinates see the same mix of steep and flat gradients, "
+        "their rates stay alike, and AdaGrad is left with gradient descent's problem. Gradient descent "
+        "itself does not depend on the rotation. Same valley (κ = 25), same start in the valley's own "
+        "coordinates, GD with η = 0.07 and AdaGrad with η = 1."
+    ),
+    rules=("gd", "adagrad"),
+    scenarios={
+        f"{name}": Scenario(
+            surface=f"valley:kappa=25.0,angle={angle}",
+            optimizers=["gd:lr=0.07", "adagrad:lr=1.0"],
+            start=_rotated_start(angle),
+            steps=300,
+        )
+        for name, angle in (("rotated by 45°", 45.0), ("along the axes", 0.0))
+    },
+    measure=_rotated_measure,
+    figures=("contour", "effective_lr"),
+)
+
+
 SPARSE = Lesson(
     key="sparse",
     title="Sparse features: GD barely moves along w, AdaGrad moves in proportion",
@@ -145,6 +204,7 @@ SPARSE = Lesson(
         ),
     },
     measure=_sparse_measure,
+    counter=ROTATED_COUNTER,
     figures=("contour", "effective_lr"),
 )
 

@@ -37,13 +37,15 @@ def playground_link(scenario) -> str:
     return "/?" + urllib.parse.urlencode(to_query(state), doseq=True)
 
 
-def show(lesson: Lesson, counter: bool = False) -> None:
+def show(lesson: Lesson, parent: Lesson | None = None) -> None:
+    """A lesson, or (``parent`` given) its counter-case, which states its claim only if it is another one."""
     results, measurement = run_lesson(lesson.key, percent / 100)
-    heading = st.subheader if counter else st.header
+    heading = st.subheader if parent is not None else st.header
     heading(lesson.title)
-    if not counter:
+    if parent is None or lesson.claim != parent.claim:
         st.markdown(f"**Claim.** {lesson.claim}")
         st.markdown(lesson.explanation)
+    if parent is None:
         formulas = st.columns(max(1, len(lesson.rules) + len(lesson.schedules)))
         for column, name in zip(formulas, lesson.rules, strict=False):
             column.caption(OPTIMIZERS[name].display_name)
@@ -88,7 +90,7 @@ def show(lesson: Lesson, counter: bool = False) -> None:
                 f"[open in the Playground]({playground_link(scenario)})"
             )
     if lesson.counter is not None:
-        show(lesson.counter, counter=True)
+        show(lesson.counter, parent=lesson)
 
 
 for lesson in LESSONS:

@@ -13,6 +13,7 @@ from optim_core.lessons import (
     LESSONS,
     NAG,
     RMSPROP,
+    ROTATED_COUNTER,
     SCHEDULES_LESSON,
     SPARSE,
 )
@@ -44,6 +45,23 @@ def test_sparse_feature_gd_barely_moves_w_adagrad_moves_in_proportion():
         assert gd_w < 0.25 and gd_b > 0.9
         assert ada_w > 0.9 and ada_b > 0.9
     assert m.held
+
+
+def test_rotated_valley_counter_case_adagrad_loses_its_edge_gd_does_not_change():
+    m = measure(ROTATED_COUNTER)
+    n = m.numbers
+    assert n["along the axes: AdaGrad's rate along x / along y (last update)"] > 3  # adapts to the flat x
+    assert 0.5 < n["rotated by 45°: AdaGrad's rate along x / along y (last update)"] < 1  # nothing to adapt to
+    assert n["along the axes: AdaGrad final loss"] < 1e-8 < 1e-3 < n["rotated by 45°: AdaGrad final loss"]
+    assert n["along the axes: AdaGrad steps to within 1e-6 (−1: not reached)"] > 0
+    assert n["rotated by 45°: AdaGrad steps to within 1e-6 (−1: not reached)"] == -1
+    # Gradient descent commutes with rotation: the same steps, the same loss up to rounding.
+    assert n["along the axes: GD final loss"] == pytest.approx(n["rotated by 45°: GD final loss"], rel=1e-3)
+    steps = "GD steps to within 1e-6 (−1: not reached)"
+    assert n[f"along the axes: {steps}"] == n[f"rotated by 45°: {steps}"] > 0
+    assert not m.held
+    for scale in (0.25, 2.0):  # the page's step slider does not turn the verdict
+        assert not ROTATED_COUNTER.measure(ROTATED_COUNTER.run(scale)).held
 
 
 def test_rmsprop_bounces_at_a_constant_rate_settles_under_cosine_and_depends_on_eta0():
