@@ -269,11 +269,21 @@ def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
             "title": "f − f* (log)" if log else "f",
             "type": "log" if log else "linear",
             "exponentformat": "power",
-            **({"dtick": 1} if log else {}),
+            **(_decade_ticks(fig) if log else {}),
         },
         **_layout(font_scale, height=360),
     )
     return fig
+
+
+def _decade_ticks(fig: go.Figure) -> dict:
+    """A tick per power of ten on a log y axis whose data span a decade or more; else Plotly's
+    own ticks, which label values inside the decade (a tick per power alone would show none)."""
+    values = np.concatenate(
+        [np.asarray(trace.y, dtype=float).ravel() for trace in fig.data if trace.y is not None] or [[]]
+    )
+    values = values[np.isfinite(values) & (values > 0)]
+    return {"dtick": 1} if values.size and np.log10(values.max() / values.min()) >= 1 else {}
 
 
 def _layout(font_scale: float, height: int) -> dict:
@@ -327,7 +337,12 @@ def effective_lr_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
     _per_run_lines(fig, result, series)
     fig.update_layout(
         xaxis={"title": "update"},
-        yaxis={"title": "effective learning rate (log)", "type": "log", "exponentformat": "power", "dtick": 1},
+        yaxis={
+            "title": "effective learning rate (log)",
+            "type": "log",
+            "exponentformat": "power",
+            **_decade_ticks(fig),
+        },
         **_layout(font_scale, height=360),
     )
     return fig
