@@ -8,7 +8,7 @@ import streamlit as st
 from optim_core.optimizers import CONVENTIONS, NOTES, OPTIMIZERS
 from optim_core.schedules import PARAMS, SCHEDULES, preview
 from optim_core.spec import Spec, resolved
-from ui.figures import schedule_figure
+from ui.figures import schedule_grid_figure
 from ui.routing import route_through_app
 
 route_through_app()
@@ -50,10 +50,11 @@ curves = {
     for name, info in SCHEDULES.items()
     if name != "plateau"
 }
-st.plotly_chart(schedule_figure(curves), key="ref_schedules")
+st.plotly_chart(schedule_grid_figure(curves), key="ref_schedules")
 st.caption(
-    "Every schedule with its default parameters and base rate η = 0.1. Reduce-on-plateau has no "
-    "curve of its own: it lowers η when a run's loss stalls, so it is drawn per run in the Playground."
+    "Every schedule with its default parameters and base rate η = 0.1, each on its own η axis. "
+    "Reduce-on-plateau has no curve of its own: it lowers η when a run's loss stalls, so it is "
+    "drawn per run in the Playground."
 )
 for schedule in SCHEDULES.values():
     st.subheader(schedule.display_name)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from optim_core.api import Result
 from surfaces import Surface
@@ -301,8 +302,30 @@ def schedule_figure(curves: dict[str, np.ndarray], font_scale: float = 1.0) -> g
     for name, values in curves.items():
         fig.add_trace(go.Scatter(x=np.arange(values.size), y=values, mode="lines", name=name))
     fig.update_layout(
-        xaxis={"title": "update t"}, yaxis={"title": "η_t", "rangemode": "tozero"}, **_layout(font_scale, height=380)
+        xaxis={"title": "update t"},
+        yaxis={"title": "η<sub>t</sub>", "rangemode": "tozero"},
+        **_layout(font_scale, height=380),
     )
+    return fig
+
+
+def schedule_grid_figure(curves: dict[str, np.ndarray], columns: int = 3, font_scale: float = 1.0) -> go.Figure:
+    """η_t against t, one small panel per schedule, each with its own η axis from 0.
+
+    One shared axis would be dominated by the largest curve (cyclic reaches 10 η by default)."""
+    rows = -(-len(curves) // columns)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(curves), shared_xaxes=True, vertical_spacing=0.12)
+    for index, (name, values) in enumerate(curves.items()):
+        row, col = divmod(index, columns)
+        fig.add_trace(
+            go.Scatter(x=np.arange(values.size), y=values, mode="lines", name=name, showlegend=False),
+            row=row + 1,
+            col=col + 1,
+        )
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_xaxes(title_text="update t", row=rows)
+    fig.update_yaxes(title_text="η<sub>t</sub>", col=1)
+    fig.update_layout(**_layout(font_scale, height=230 * rows))
     return fig
 
 
@@ -448,8 +471,6 @@ def add_paths(fig: go.Figure, result: Result, suffix: str = "", dash: str | None
 
 def comparison_loss_figure(results: dict[str, Result], font_scale: float = 1.0) -> go.Figure:
     """Loss gap (log) and η_t of one optimizer under several schedules; one row each."""
-    from plotly.subplots import make_subplots
-
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for n, (name, result) in enumerate(results.items()):
         minimum = result.surface.min_value
@@ -469,7 +490,7 @@ def comparison_loss_figure(results: dict[str, Result], font_scale: float = 1.0) 
             col=1,
         )
     fig.update_yaxes(title_text="f − f* (log)", type="log", exponentformat="power", row=1, col=1)
-    fig.update_yaxes(title_text="η_t", row=2, col=1)
+    fig.update_yaxes(title_text="η<sub>t</sub>", row=2, col=1)
     fig.update_xaxes(title_text="step", row=2, col=1)
     fig.update_layout(**_layout(font_scale, height=520))
     return fig
