@@ -158,6 +158,14 @@ def test_playground_state_lands_in_the_url_and_a_url_restores_it():
     assert figures(again)[0]["data"] == figures(at)[0]["data"]
 
 
+def test_a_link_with_eps_zero_keeps_it_on_the_slider():
+    """ε = 0 is allowed by the spec: the slider has a 0 stop, and the link keeps it."""
+    at = open_app(query={"opt": ["adam:eps=0", "rmsprop"]})
+    assert not at.exception and not at.warning
+    assert at.query_params["opt"][0].startswith("adam:eps=0.0,")  # not snapped to the smallest ε > 0
+    assert at.select_slider(key="pg_run0_eps").value == 0.0
+
+
 def test_playground_tampered_url_shows_defaults_and_a_warning():
     at = open_app(query={"surface": "<b>moon</b>", "steps": "lots", "opt": "adam:lr=0.05"})
     assert not at.exception

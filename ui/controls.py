@@ -16,8 +16,11 @@ def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
 
 
 def snap(options: list[float], value: float) -> float:
-    """The option nearest to ``value`` on a log scale."""
-    return min(options, key=lambda o: abs(math.log10(o) - math.log10(value)) if value > 0 else o)
+    """The option nearest to ``value`` on a log scale (the smallest one for value ≤ 0)."""
+    positive = [o for o in options if o > 0]
+    if value <= 0:
+        return options[0]
+    return min(positive, key=lambda o: abs(math.log10(o) - math.log10(value)))
 
 
 def explicit(params, read) -> dict:
@@ -44,11 +47,13 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
         options = log_options(low if param.name != "lr" else 1e-5, param.high if param.name != "lr" else 10.0)
         if param.name == "eps":
             options = log_options(1e-10, 1e-1)
-        value = float(st.session_state[key] or options[0])
+        if param.low == 0 and not param.low_open:
+            options = [0.0, *options]  # ε = 0 is allowed: the slider's first stop
+        value = float(st.session_state[key] or 0.0)
         # A value from a link or a scenario keeps its exact number: it joins the options.
         if value > 0 and value not in options:
             options = sorted([*options, value])
-        st.session_state[key] = value if value > 0 else snap(options, value)
+        st.session_state[key] = value if value in options else snap(options, value)
         return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
     if param.kind == "int":
         high = int(min(param.high if param.high is not None else 1000, 1000))
