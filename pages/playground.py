@@ -228,7 +228,9 @@ with st.sidebar:
         button_col.button("Add run", on_click=on_add_run)
 
     st.subheader("Schedule")
-    st.selectbox("η_t", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name)
+    st.selectbox(
+        r"Schedule of $\eta_t$", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name
+    )
     schedule_name = ss["pg_schedule"]
     for param in SCHEDULES[schedule_name].params:
         key = f"pg_sch_{schedule_name}_{param.name}"
@@ -274,7 +276,7 @@ if schedule_name != "constant" and not present:
             sched = parse_schedule(state.schedule)
             values = resolved(sched, SCHEDULES[sched.name].params)
             curve = preview(sched.name, values, 1.0, state.steps)
-            st.plotly_chart(schedule_figure({"η_t / η": curve}, font_scale=0.8), key="pg_schedule_preview")
+            st.plotly_chart(schedule_figure({"η<sub>t</sub> / η": curve}, font_scale=0.8), key="pg_schedule_preview")
         except SpecError as error:
             st.caption(inert(str(error)))
 
@@ -313,7 +315,7 @@ with left:
     st.plotly_chart(inspect_figure(result, step, font_scale), key="pg_inspect", config=CHART_CONFIG)
 with right:
     st.caption(
-        "Thick arrow: the update made at this step. Thin arrows: the plain gradient step −η_t g and "
+        r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
         "the velocity. The table holds each run's values at the step and its state after the update."
     )
     rows = []

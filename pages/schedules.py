@@ -68,7 +68,7 @@ if ss.get("sch_lr") is None:
 
 st.title("Schedules")
 st.caption(
-    "How each learning-rate schedule shapes η_t, and what one changes for an optimizer. The rules "
+    r"How each learning-rate schedule shapes $\eta_t$, and what one changes for an optimizer. The rules "
     "match torch.optim.lr_scheduler stepped once per update (see Reference)."
 )
 urlstate.warn_ignored(ignored)
@@ -97,7 +97,7 @@ top[2].caption(
     "the loss, so it appears in the comparison below."
 )
 
-st.header("η_t of every schedule")
+st.header(r"$\eta_t$ of every schedule")
 columns = st.columns(2)
 for index, name in enumerate(OPEN_LOOP):
     with columns[index % 2]:

@@ -126,7 +126,7 @@ def test_playground_schedule_changes_the_rates_and_shows_a_preview():
     at.selectbox(key="pg_schedule").set_value("step").run()
     assert not at.exception
     assert traces(at) != before
-    assert any("η_t / η" in json.dumps(f["data"], ensure_ascii=False) for f in figures(at))
+    assert any("η<sub>t</sub> / η" in json.dumps(f["data"], ensure_ascii=False) for f in figures(at))
 
 
 def test_playground_typed_start_point_moves_every_path():

@@ -220,7 +220,7 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
         customdata=custom,
         hovertemplate=(
             f"<b>{label}</b><br>step %{{customdata[0]:.0f}}<br>loss %{{customdata[1]:.4g}}"
-            "<br>η_t %{customdata[2]:.3g}<br>eff. rate x %{customdata[3]:.3g}, y %{customdata[4]:.3g}<extra></extra>"
+            "<br>η<sub>t</sub> %{customdata[2]:.3g}<br>eff. rate x %{customdata[3]:.3g}, y %{customdata[4]:.3g}<extra></extra>"
         ),
     )
 
