@@ -277,6 +277,11 @@ def simulate(
     return Result(surf, runs, int(steps), convention, sched, int(seed), float(tolerance), outcome)
 
 
+def rule_variants(convention: str) -> list[str]:
+    """Every optimizer once, plus Adam without bias correction where the convention allows it."""
+    return list(OPTIMIZERS) + ["adam:bias_correction=false"] * (convention == "lecture")
+
+
 def warm_up() -> None:
     """Compile every copy of the engine's loop, or load it from numba's cache (about a second).
 
@@ -285,10 +290,8 @@ def warm_up() -> None:
     """
     for convention in CONVENTIONS:
         for schedule in (None, "plateau"):
-            for name in OPTIMIZERS:
-                specs = [name] + ["adam:bias_correction=false"] * (name == "adam" and convention == "lecture")
-                for spec in specs:
-                    simulate("booth", [spec, spec], steps=2, schedule=schedule, convention=convention, record=False)
+            for spec in rule_variants(convention):
+                simulate("booth", [spec, spec], steps=2, schedule=schedule, convention=convention, record=False)
     simulate("booth", list(OPTIMIZERS), steps=2)  # a mixed block, recording
 
 

@@ -345,6 +345,7 @@ def _run_block(
         coef = _Coefficients(batch, block_kinds, names, block, t0, t1, eta)
         flags = _flags(coef, kinds, plateau=plateau is not None, **modes)
         advance = kernel.ADVANCE[_shape_id(flags)]
+        has_la = bool(flags[kernel.FLAGS.index("has_la")])
         tables = coef.kernel_tables()
         if record:
             eta_hist[t0:t1] = eta
@@ -360,9 +361,9 @@ def _run_block(
         for t in range(t0, t1):
             i, ri = t - t0, row(t)
             if sid < 0:
-                theta, point = S[ri, kernel.THETA], S[ri, kernel.THETA]
-                if flags[kernel.FLAGS.index("has_la")]:
-                    point = theta - coef.tables["lookahead"] * S[ri, kernel.MOMENT]
+                point = S[ri, kernel.THETA]
+                if has_la:
+                    point = point - coef.tables["lookahead"] * S[ri, kernel.MOMENT]
                 G[0 if not record else t] = sampler(point[0], point[1], t)
                 if need_loss:
                     observe(t)

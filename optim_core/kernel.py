@@ -79,6 +79,14 @@ def _nan_max(a, b):
     return b
 
 
+@njit(inline="always", **JIT)
+def _valid(x, y, f, cx, cy, hx, hy):
+    """Inside the bounding box and with a finite loss (the rule of engine._invalid, negated).
+
+    Bitwise & without short-circuit, so that a loop calling it stays branch-free."""
+    return (abs(x - cx) <= hx) & (abs(y - cy) <= hy) & (abs(f) < math.inf)
+
+
 @njit(**JIT)
 def track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold):
     """Summary bookkeeping of row t: divergence (frozen at the last valid row), best loss, tolerance.
@@ -93,7 +101,7 @@ def track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, c
     events = 0
     for r in range(x.size):
         f, b = loss[r], best[r]
-        valid = (abs(x[r] - cx) <= hx) & (abs(y[r] - cy) <= hy) & (abs(f) < math.inf)
+        valid = _valid(x[r], y[r], f, cx, cy, hx, hy)
         alive = diverged[r] < 0
         counts = alive & valid
         best[r] = f if counts & (f < b) else b
@@ -104,7 +112,7 @@ def track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, c
         if diverged[r] >= 0:
             continue
         f = loss[r]
-        if not (abs(x[r] - cx) <= hx and abs(y[r] - cy) <= hy and math.isfinite(f)):
+        if not _valid(x[r], y[r], f, cx, cy, hx, hy):
             diverged[r] = t
             last_pos[0, r] = S[prev, THETA, 0, r]
             last_pos[1, r] = S[prev, THETA, 1, r]

@@ -136,12 +136,12 @@ def _rotated_measure(results: dict[str, Result]) -> Measurement:
             numbers[f"{name}: {label} final loss"] = float(r.outcome.final_loss[run])
             numbers[f"{name}: {label} steps to within 1e-6 (−1: not reached)"] = int(r.outcome.steps_to_tolerance[run])
 
-    def of(label: str, what: str) -> tuple[float, float]:
-        return numbers[f"along the axes: {label}{what}"], numbers[f"rotated by 45°: {label}{what}"]
+    def both(quantity: str) -> tuple[float, float]:
+        return numbers[f"along the axes: {quantity}"], numbers[f"rotated by 45°: {quantity}"]
 
-    ratio_aligned, ratio_rotated = of("AdaGrad's rate along x / along y", " (last update)")
-    ada_aligned, ada_rotated = of("AdaGrad", " final loss")
-    gd_aligned, gd_rotated = of("GD", " final loss")
+    ratio_aligned, ratio_rotated = both("AdaGrad's rate along x / along y (last update)")
+    ada_aligned, ada_rotated = both("AdaGrad final loss")
+    gd_aligned, gd_rotated = both("GD final loss")
     held = ada_rotated <= 2 * ada_aligned
     return Measurement(
         numbers,
@@ -173,7 +173,7 @@ ROTATED_COUNTER = Lesson(
     ),
     rules=("gd", "adagrad"),
     scenarios={
-        f"{name}": Scenario(
+        name: Scenario(
             surface=f"valley:kappa=25.0,angle={angle}",
             optimizers=["gd:lr=0.07", "adagrad:lr=1.0"],
             start=_rotated_start(angle),

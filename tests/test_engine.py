@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optim_core import Scenario, SpecError, engine, kernel, simulate, sweep
-from optim_core.api import warm_up
+from optim_core.api import rule_variants, warm_up
 from optim_core.cli import main as cli_main
 from optim_core.engine import MAX_RECORDED_FLOATS
 from optim_core.optimizers import OPTIMIZERS
@@ -208,7 +208,7 @@ class NumpyRosenbrock(Rosenbrock):
 def test_compiled_loop_equals_the_numpy_gradient_path(convention, schedule):
     """Both paths share the update; Rosenbrock has only + − ×, so the numbers agree bit for bit."""
     assert kernel_id(make_surface("rosenbrock")) >= 0 and kernel_id(NumpyRosenbrock({"a": 1.0, "b": 100.0})) < 0
-    specs = list(OPTIMIZERS) + ["adam:bias_correction=false"] * (convention == "lecture")
+    specs = rule_variants(convention)
     for noise in (0.0, 0.5):
         compiled = make_surface("rosenbrock", noise=noise)
         plain = NumpyRosenbrock({"a": 1.0, "b": 100.0, "noise": noise})
@@ -226,20 +226,27 @@ def test_compiled_loop_equals_the_numpy_gradient_path(convention, schedule):
                     )
 
 
-@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
-@pytest.mark.parametrize("schedule", [None, "cosine", "plateau:patience=3"])
-def test_each_compiled_update_shape_equals_the_shape_read_at_run_time(convention, schedule, monkeypatch):
-    """A block of one optimizer in summary mode runs an update compiled for its shape (a sweep's
-    speed); it must give the numbers of the update that reads the shape from the flags."""
-    names = list(OPTIMIZERS) + ["adam:bias_correction=false"] * (convention == "lecture")
-    shape_id = engine._shape_id
+@pytest.fixture
+def shapes_used(monkeypatch):
+    """The compiled update shapes (kernel.SHAPES indices, −1: read at run time) the engine picks."""
     used = set()
+    shape_id = engine._shape_id
 
     def spy(flags):
         used.add(shape_id(flags))
         return shape_id(flags)
 
-    for name in names:
+    monkeypatch.setattr(engine, "_shape_id", spy)
+    return used
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+@pytest.mark.parametrize("schedule", [None, "cosine", "plateau:patience=3"])
+def test_each_compiled_update_shape_equals_the_shape_read_at_run_time(convention, schedule, shapes_used, monkeypatch):
+    """A block of one optimizer in summary mode runs an update compiled for its shape (a sweep's
+    speed); it must give the numbers of the update that reads the shape from the flags."""
+    spy = engine._shape_id
+    for name in rule_variants(convention):
         # One run diverges (lr=1000), so the divergence bookkeeping is compared as well.
         specs = [f"{name}{':' if ':' not in name else ','}lr={lr}" for lr in (1e-3, 0.02, 0.3, 1000.0)]
         monkeypatch.setattr(engine, "_shape_id", spy)
@@ -251,15 +258,12 @@ def test_each_compiled_update_shape_equals_the_shape_read_at_run_time(convention
             np.testing.assert_array_equal(a, b, err_msg=f"{name} {field}")
         # AdaDelta's steps start at √ε in size: even η = 1000 keeps it in the box for 150 steps.
         assert (compiled.outcome.diverged_at[-1] > 0) == (name != "adadelta"), name
-    assert -1 not in used  # every optimizer's block has a compiled shape
+    assert -1 not in shapes_used  # every optimizer's block has a compiled shape
 
 
-def test_warm_up_compiles_every_copy_of_the_loop_and_every_shape_is_used(monkeypatch):
-    shape_id = engine._shape_id
-    used = set()
-    monkeypatch.setattr(engine, "_shape_id", lambda flags: used.add(shape_id(flags)) or shape_id(flags))
+def test_warm_up_compiles_every_copy_of_the_loop_and_every_shape_is_used(shapes_used):
     warm_up()
-    assert used == set(range(len(kernel.SHAPES))) | {-1}
+    assert shapes_used == set(range(len(kernel.SHAPES))) | {-1}
     assert all(advance.signatures for advance in kernel.ADVANCE)
 
 
