@@ -13,7 +13,7 @@ import sympy as sp
 from optim_core import SpecError, simulate
 from surfaces import CATALOG, ExpressionError, make_surface, parse_expression
 from surfaces.compiled import COMPILED, drop_stale_cache, evaluate, kernel_id, kernel_params
-from surfaces.sparse import reconstructed_data
+from surfaces.sparse import SLICE_ELEMENTS, reconstructed_data
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -181,6 +181,23 @@ def test_sparse_dense_full_batch_gradient_is_the_exact_mean():
     gw, gb = sampler(np.array([0.5]), np.array([0.3]), 2)
     ew, eb = surface.grad(np.array([0.5]), np.array([0.3]))
     assert gw[0] == ew[0] and gb[0] == eb[0]
+
+
+@pytest.mark.parametrize("spec", ["sparse_dense", "sparse_dense:n=1000", "sparse_dense:batch=7"])
+def test_sparse_dense_numbers_do_not_depend_on_how_many_points_are_evaluated_together(spec):
+    """Points are evaluated a slice at a time (surfaces.sparse.SLICE_ELEMENTS): each point's
+    value and gradient equal the same point evaluated alone, on a grid spanning many slices."""
+    surface = make_surface(spec)
+    rng = np.random.default_rng(5)
+    w, b = rng.uniform(-6, 6, (40, 30)), rng.uniform(-6, 6, (40, 30))
+    assert w.size * surface.x_data.size > 3 * SLICE_ELEMENTS
+    value, (gw, gb) = surface.value(w, b), surface.gradient_sampler(4, seed=1)(w, b, 2)
+    assert value.shape == gw.shape == gb.shape == w.shape
+    sampler = surface.gradient_sampler(4, seed=1)
+    for i, j in [(0, 0), (17, 4), (39, 29)]:
+        alone = np.array([w[i, j]]), np.array([b[i, j]])
+        assert value[i, j] == surface.value(*alone)[0]
+        assert (gw[i, j], gb[i, j]) == tuple(float(g[0]) for g in sampler(*alone, 2))
 
 
 def test_noise_is_seeded_and_shared_by_all_runs():
