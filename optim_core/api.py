@@ -240,8 +240,12 @@ def simulate(
     seed: int = 0,
     tolerance: float = DEFAULT_TOLERANCE,
     record: bool = True,
+    progress: Callable[[float], None] | None = None,
 ) -> Result:
-    """Run every optimizer spec side by side from each start point (default: the surface's first)."""
+    """Run every optimizer spec side by side from each start point (default: the surface's first).
+
+    ``progress``, if given, is called with the fraction done (see engine.run).
+    """
     surf = _as_surface(surface)
     check_convention(convention)
     if isinstance(optimizers, (str, Spec)):
@@ -273,7 +277,7 @@ def simulate(
         seed=int(seed),
         tolerance=float(tolerance),
     )
-    outcome = engine.run(surf, batch, record=record)
+    outcome = engine.run(surf, batch, record=record, progress=progress)
     return Result(surf, runs, int(steps), convention, sched, int(seed), float(tolerance), outcome)
 
 
@@ -395,11 +399,12 @@ def basin_map(
     convention: str = "lecture",
     seed: int = 0,
     radius: float | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> BasinMap:
     """Run one optimizer from every start point of a grid over the domain (one batch, summary mode).
 
     A run counts as reaching a listed minimum when it ends within ``radius`` of it (default:
-    2 % of the domain's diagonal).
+    2 % of the domain's diagonal). ``progress`` is called with the fraction done.
     """
     surf = _as_surface(surface)
     if not 2 <= resolution <= 200:
@@ -408,7 +413,7 @@ def basin_map(
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
     starts = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    result = simulate(surf, [optimizer], starts, steps, schedule, convention, seed, record=False)
+    result = simulate(surf, [optimizer], starts, steps, schedule, convention, seed, record=False, progress=progress)
     final = result.outcome.final_position
     basin = np.full(starts.shape[0], -1)
     if surf.minima:

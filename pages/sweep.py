@@ -12,6 +12,7 @@ from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import urlstate
+from ui.controls import progress_bar
 from ui.figures import basin_figure, sweep_figures
 from ui.routing import route_through_app
 from ui.state import PlaygroundState, to_query
@@ -28,9 +29,6 @@ RANGES = {
     "eps": (1e-10, 1e-2),
     "momentum_decay": (0.0, 0.02),
 }
-# Work above this many run-steps gets a progress bar, advanced as blocks of runs finish (on the
-# 2-core machine: about 0.1 s for a compiled surface, about a minute for sparse_dense).
-PROGRESS_ABOVE = 20_000_000
 
 SURFACES = [name for name in CATALOG if name != "custom"]
 TOLERANCES = [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1]
@@ -130,6 +128,17 @@ with st.sidebar:
 surface = make_surface(surface_name)
 
 
+def computed(name: str, inputs: dict, text: str, compute):
+    """``compute(progress)``, run once per distinct ``inputs`` and kept in the session: other
+    widgets rerun the page without running it again. A bar shows if it takes a while."""
+    key = json.dumps(inputs, sort_keys=True)
+    if ss.get(f"sw_{name}_inputs") != key:
+        with progress_bar(text) as report:
+            ss[f"sw_{name}_result"] = compute(report)
+        ss[f"sw_{name}_inputs"] = key
+    return ss[f"sw_{name}_result"]
+
+
 def axis_values(key: str, low: float, high: float) -> np.ndarray:
     """Log-spaced where the range spans decades, linear otherwise."""
     if low > 0 and high / low >= 50:
@@ -148,18 +157,13 @@ try:
         "surface": surface_name, "optimizer": optimizer, "x": [x_key, *xs.tolist()], "y": [y_key, *ys.tolist()],
         "steps": steps, "convention": convention, "tolerance": tolerance,
     }  # fmt: skip
-    key = json.dumps(inputs, sort_keys=True)
-    if ss.get("sw_cache_key") != key:
-        work = resolution * resolution * steps
-        bar = st.progress(0.0, text="Running the grid…") if work > PROGRESS_ABOVE else None
-        grid = sweep(
+    grid = computed(
+        "grid", inputs, "Running the grid…",
+        lambda report: sweep(
             surface, optimizer, x_key, xs, y_key, ys, steps=steps, convention=convention, tolerance=tolerance,
-            progress=(lambda done: bar.progress(min(done, 1.0), text="Running the grid…")) if bar else None,
-        )  # fmt: skip
-        if bar:
-            bar.empty()
-        ss["sw_cache_key"], ss["sw_grid"] = key, grid
-    grid = ss["sw_grid"]
+            progress=report,
+        ),
+    )  # fmt: skip
 except SpecError as error:
     st.error(f"Not run: {urlstate.inert(str(error))}")
     urlstate.store("sweep", URL_FIELDS)  # the link still reproduces what the user sees
@@ -205,7 +209,13 @@ st.caption(
 lr = CATALOG[surface_name].info.suggested.get(optimizer, {}).get("lr")
 basin_spec = optimizer if lr is None else f"{optimizer}:lr={lr!r}"
 basin_resolution = st.slider("Start points per axis", 10, 80, key="sw_basin_resolution")
-basins = basin_map(surface, basin_spec, basin_resolution, steps, convention=convention)
+basins = computed(
+    "basins",
+    {"surface": surface_name, "optimizer": basin_spec, "resolution": basin_resolution, "steps": steps,
+     "convention": convention},
+    "Running the start points…",
+    lambda report: basin_map(surface, basin_spec, basin_resolution, steps, convention=convention, progress=report),
+)  # fmt: skip
 st.plotly_chart(basin_figure(surface, basins.xs, basins.ys, basins.basin), key="sw_basins")
 st.caption(f"Run: `{basin_spec}`, {steps} steps.")
 urlstate.store("sweep", URL_FIELDS)

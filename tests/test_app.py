@@ -211,6 +211,25 @@ def test_sweep_page_renders_and_its_grid_follows_the_controls():
     assert json.dumps(figures(at)[0]["data"][0]["z"]) != before
 
 
+def test_sweep_page_runs_the_grid_and_the_basin_map_once_per_their_inputs(monkeypatch):
+    """A widget that neither uses does not run them again (sparse_dense takes seconds)."""
+    import optim_core.api as api
+
+    calls: list[str] = []
+    for name in ("sweep", "basin_map"):
+        real = getattr(api, name)
+        monkeypatch.setattr(api, name, lambda *a, real=real, name=name, **k: calls.append(name) or real(*a, **k))
+    at = open_app("pages/sweep.py")
+    assert calls == ["sweep", "basin_map"]
+    at.select_slider(key="sw_tolerance").set_value(1e-2).run()  # the grid only
+    assert calls == ["sweep", "basin_map", "sweep"]
+    at.slider(key="sw_basin_resolution").set_value(20).run()  # the basin map only
+    assert calls == ["sweep", "basin_map", "sweep", "basin_map"]
+    at.slider(key="sw_steps").set_value(200).run()  # both
+    assert calls[4:] == ["sweep", "basin_map"]
+    assert not at.exception
+
+
 def test_sweep_page_refuses_an_empty_range_with_a_message():
     at = open_app("pages/sweep.py")
     low = next(w for w in at.number_input if w.key.endswith("_low") and "_x_" in w.key)

@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
@@ -280,6 +281,7 @@ def test_a_block_of_512_runs_gives_the_numbers_of_a_small_batch():
 @pytest.mark.parametrize("threads", [1, 2])
 def test_sweep_progress_rises_to_one_as_blocks_finish(threads, monkeypatch):
     monkeypatch.setattr(engine, "THREADS", threads)
+    monkeypatch.setattr(engine, "REPORT_EVERY", 60.0)  # only the reports of finished blocks
     seen: list[float] = []
     lrs = np.geomspace(1e-3, 1e-1, 90)
     sweep("booth", "momentum", "lr", lrs, "beta", [0.5], steps=20, progress=seen.append)
@@ -287,6 +289,22 @@ def test_sweep_progress_rises_to_one_as_blocks_finish(threads, monkeypatch):
     seen.clear()
     sweep("booth", "momentum", "lr", lrs, "beta", np.linspace(0, 0.9, 50), steps=20, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == 3  # 4,500 runs: three blocks
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_slow_block_reports_progress_before_it_finishes_from_the_calling_thread(threads, monkeypatch):
+    """sparse_dense has no compiled form (a NumPy gradient per update): one block of it takes
+    long enough for reports in between, which a page's progress bar needs."""
+    monkeypatch.setattr(engine, "THREADS", threads)
+    monkeypatch.setattr(engine, "REPORT_EVERY", 0.01)
+    seen: list[tuple[float, int]] = []
+    lrs = np.geomspace(1e-3, 1e-1, 10)
+    sweep("sparse_dense", "momentum", "lr", lrs, "beta", np.linspace(0, 0.9, 10), steps=300,
+          progress=lambda done: seen.append((done, threading.get_ident())))  # fmt: skip
+    fractions = [done for done, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any(0 < done < 1 for done in fractions)  # 100 runs: one block, reported while it runs
+    assert {thread for _, thread in seen} == {threading.get_ident()}
 
 
 def test_request_too_large_is_refused_with_a_message():

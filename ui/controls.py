@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -63,3 +66,19 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
     # A power of ten, so that round defaults (a = 1, kappa = 25) lie on the slider's grid.
     step = 10.0 ** math.floor(math.log10((high - low) / 100))
     return container.slider(label, low, high, key=key, step=step, help=param.doc)
+
+
+@contextmanager
+def progress_bar(text: str, after: float = 0.5) -> Iterator[Callable[[float], None]]:
+    """A ``progress`` callback for the core that shows a bar once the work has run ``after``
+    seconds (quick work shows none, rather than a flash), and removes it at the end."""
+    slot, start = st.empty(), time.monotonic()
+
+    def report(done: float) -> None:
+        if time.monotonic() - start >= after:
+            slot.progress(min(done, 1.0), text=text)
+
+    try:
+        yield report
+    finally:
+        slot.empty()
