@@ -11,12 +11,30 @@ which uses exec). Instead:
    bounded so that ``9**9**9`` is refused instead of computed.
 3. sympy differentiates it, and :func:`compile_expression` turns each expression into nested
    NumPy closures (an interpreter over the sympy tree, no generated code).
+
+The function is real-valued, and so is everything derived from it:
+
+- a part that is constant must be a finite real number: ``sqrt(-1)``, ``log(-1)``, ``acos(2)``,
+  ``(-8)**(1/3)`` (sympy's principal root is complex), ``log(0)``, ``tan(pi/2)`` and a literal
+  that underflows to 0 in a divisor are refused before any run, with the part named; so is a
+  constant negative base raised to a power that depends on x or y (``(-1)**x``), which is not
+  real at almost every point;
+- a part that depends on x and y and leaves the reals at some points (``sqrt(x)``, ``log(x)``,
+  ``asin(x)`` for |x| > 1) is undefined there: it evaluates to NaN, and a run that reaches such a
+  point is stopped and flagged as diverged;
+- ``abs`` is the real absolute value, whose derivative is ``sign`` (sympy's complex ``Abs`` would
+  bring ``re``, ``im`` and ``arg`` into the gradient, and double its size at every nesting).
+
+The work is bounded by the size of the text, of its tree and of the derivatives (each at most
+:data:`MAX_DERIVATIVE_NODES` nodes), so every expression is accepted or refused in a few
+milliseconds to tens of milliseconds.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -31,8 +49,31 @@ MAX_NODES = 160
 MAX_EXPONENT = 16
 MAX_LITERAL = 1e9
 MAX_CONSTANT = 1e300
+MAX_DERIVATIVE_NODES = 3000
 
 X, Y = sympy.symbols("x y", real=True)
+
+
+class real_abs(sympy.Function):  # sympy names its functions in lower case
+    """|u| for real u: its derivative is sign(u) u' (sympy's Abs assumes u may be complex)."""
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number:
+            return sympy.Abs(arg)
+        return None
+
+    def fdiff(self, argindex: int = 1):
+        return sympy.sign(self.args[0])
+
+    def _latex(self, printer) -> str:
+        return rf"\left|{printer._print(self.args[0])}\right|"
+
+    def _sympystr(self, printer) -> str:
+        return f"abs({printer._print(self.args[0])})"
+
 
 # The functions a user may call: typed name -> sympy function.
 FUNCTIONS: dict[str, Callable] = {
@@ -42,7 +83,7 @@ FUNCTIONS: dict[str, Callable] = {
     "exp": sympy.exp,
     "log": sympy.log,
     "sqrt": sympy.sqrt,
-    "abs": sympy.Abs,
+    "abs": real_abs,
     "tanh": sympy.tanh,
     "sinh": sympy.sinh,
     "cosh": sympy.cosh,
@@ -107,6 +148,8 @@ def parse_expression(text: str) -> sympy.Expr:
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ExpressionError(f"the expression has {nodes} parts; at most {MAX_NODES} are allowed")
+    for node in ast.walk(tree):  # each part's own text, for the messages
+        node.source = ast.get_source_segment(text.strip(), node)
     return _translate(tree.body, 1)
 
 
@@ -121,13 +164,17 @@ def _translate(node: ast.AST, depth: int) -> sympy.Expr:
             )
         if not math.isfinite(value) or abs(value) > MAX_LITERAL:
             raise ExpressionError(f"the number {value:.6g} is too large; numbers up to {MAX_LITERAL:.0e} are allowed")
+        if value == 0 and re.search(r"[1-9]", re.split(r"[eE]", _part(node))[0]):
+            raise ExpressionError(
+                f"the number {_part(node)} is too small: it is 0 in floating point (smallest: about 1e-308)"
+            )
         return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
     if isinstance(node, ast.Name):
         if node.id in NAMES:
             return NAMES[node.id]
         if node.id in FUNCTIONS:
             raise ExpressionError(f"{node.id} is a function: call it as {node.id}(...)")
-        raise ExpressionError(f"unknown name {node.id!r:.40}; allowed names: x, y, pi, e")
+        raise ExpressionError(f"unknown name {node.id!r:.40}{_lookalike_hint(node.id)}; allowed names: x, y, pi, e")
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             return -_translate(node.operand, depth + 1)
@@ -141,7 +188,7 @@ def _translate(node: ast.AST, depth: int) -> sympy.Expr:
             raise ExpressionError(f"the operator {type(node.op).__name__} is not allowed; allowed: {ALLOWED_TEXT}")
         left = _translate(node.left, depth + 1)
         right = _translate(node.right, depth + 1)
-        return _combine(type(node.op), left, right)
+        return _combine(node, left, right)
     if isinstance(node, ast.Call):
         func = node.func
         if not isinstance(func, ast.Name):
@@ -154,13 +201,32 @@ def _translate(node: ast.AST, depth: int) -> sympy.Expr:
             raise ExpressionError(f"{func.id} takes exactly one argument")
         argument = _translate(node.args[0], depth + 1)
         result = FUNCTIONS[func.id](argument)
-        _check_constant(result)
+        _check_constant(result, node)
         return result
     description = _DESCRIBE.get(type(node), type(node).__name__)
     raise ExpressionError(f"{description} is not allowed; allowed: {ALLOWED_TEXT}")
 
 
-def _combine(op: type, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
+def _part(node: ast.AST, limit: int = 40) -> str:
+    """The part of the typed text a node stands for, as the user would write it (shortened)."""
+    text = getattr(node, "source", None) or ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Letters that look like Latin x, y or e (Cyrillic, Greek), named when one of them is typed.
+_LOOKALIKES = {"х": "x", "Х": "x", "у": "y", "У": "y", "е": "e", "Е": "e", "χ": "x", "γ": "y", "ε": "e"}
+
+
+def _lookalike_hint(name: str) -> str:
+    foreign = [(ch, _LOOKALIKES[ch]) for ch in name if ch in _LOOKALIKES]
+    if not foreign:
+        return ""
+    ch, latin = foreign[0]
+    return f" ({ch!r} is U+{ord(ch):04X}, not the Latin letter {latin!r}: retype it)"
+
+
+def _combine(node: ast.BinOp, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
+    op = type(node.op)
     if op is ast.Pow:
         if right.is_number:
             exponent = complex(right)
@@ -176,6 +242,11 @@ def _combine(op: type, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
                 magnitude = math.inf
             if not magnitude < MAX_CONSTANT:
                 raise ExpressionError(f"the constant {sympy.sstr(left)[:20]}**{sympy.sstr(right)[:20]} is too large")
+        elif left.is_number and left.is_extended_negative:
+            raise ExpressionError(
+                f"{_part(node)}: a negative number to a power that depends on x or y is not a real number "
+                "at almost every point; use a positive base"
+            )
         result = left**right
     elif op is ast.Add:
         result = left + right
@@ -184,21 +255,47 @@ def _combine(op: type, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
     elif op is ast.Mult:
         result = left * right
     else:
-        if right.is_number and right == 0:
-            raise ExpressionError("division by the constant 0")
+        if right.is_number and right.is_zero:
+            raise ExpressionError(f"{_part(node)}: division by the constant 0")
         result = left / right
-    _check_constant(result)
+    _check_constant(result, node)
     return result
 
 
-def _check_constant(expr: sympy.Expr) -> None:
-    if expr.is_number:
-        try:
-            value = complex(expr)
-        except (TypeError, ValueError, OverflowError):
-            raise ExpressionError("a constant in the expression cannot be evaluated") from None
-        if not (abs(value) < MAX_CONSTANT):
-            raise ExpressionError("a constant in the expression is too large")
+def _check_constant(expr: sympy.Expr, node: ast.AST | None = None, where: str = "") -> None:
+    """A constant part must be a finite real number (``node``: the typed part, for the message)."""
+    if not expr.is_number:
+        return
+    shown = _part(node) if node is not None else sympy.sstr(expr)[:40]
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ExpressionError(f"{where}{shown} is undefined (it has no finite value)")
+    try:
+        value = complex(expr)
+    except (TypeError, ValueError, OverflowError):
+        raise ExpressionError(f"{where}{shown} cannot be evaluated as a number") from None
+    if math.isnan(value.real) or math.isnan(value.imag):
+        raise ExpressionError(f"{where}{shown} is undefined (it has no finite value)")
+    if value.imag != 0:
+        raise ExpressionError(
+            f"{where}{shown} is not a real number (it is {sympy.sstr(expr)[:30]} ≈ {value:.4g}); "
+            "the function must be real-valued"
+        )
+    if not abs(value) < MAX_CONSTANT:
+        raise ExpressionError(f"{where}{shown} is too large (above {MAX_CONSTANT:.0e})")
+
+
+def check_derivative(expr: sympy.Expr, name: str) -> None:
+    """A derivative must be small enough to evaluate each step, and real where it is constant."""
+    walk = sympy.preorder_traversal(expr)
+    for count, part in enumerate(walk, start=1):
+        if count > MAX_DERIVATIVE_NODES:
+            raise ExpressionError(
+                f"the derivative {name} has more than {MAX_DERIVATIVE_NODES} parts (nested functions multiply "
+                "its size); write a simpler function"
+            )
+        if part.is_number:
+            _check_constant(part, where=f"the derivative {name} holds a part that ")
+            walk.skip()
 
 
 # ----- vectorized evaluation without generated code ------------------------------------------
@@ -211,6 +308,7 @@ _UNARY_NUMPY = {
     sympy.exp: np.exp,
     sympy.log: np.log,
     sympy.Abs: np.abs,
+    real_abs: np.abs,
     sympy.sign: np.sign,
     sympy.tanh: np.tanh,
     sympy.sinh: np.sinh,
@@ -297,6 +395,8 @@ class Custom(Surface):
         if not self.expression.free_symbols <= {X, Y}:
             raise ExpressionError("the expression may only use x and y")
         self.derivatives = (sympy.diff(self.expression, X), sympy.diff(self.expression, Y))
+        for name, derivative in zip(("∂f/∂x", "∂f/∂y"), self.derivatives, strict=True):
+            check_derivative(derivative, name)
         self._f = compile_expression(self.expression)
         self._fx, self._fy = (compile_expression(d) for d in self.derivatives)
         self.domain = ((v["xmin"], v["xmax"]), (v["ymin"], v["ymax"]))
