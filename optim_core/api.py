@@ -20,10 +20,20 @@ import pandas as pd
 from optim_core import engine, schedules
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
-from optim_core.spec import Spec, SpecError, build_spec, parse_spec, resolved
+from optim_core.spec import Param, Spec, SpecError, build_spec, parse_spec, resolved
 from surfaces import Surface, make_surface
 
 DEFAULT_TOLERANCE = 1e-6
+# The ranges of a scenario's plain values, declared once for the API, the command line and the
+# scenario file (the Playground narrows steps to what it can draw: ui.state.PLAYGROUND_STEPS).
+STEPS = Param("steps", 500, "number of updates", kind="int", low=1, high=engine.MAX_STEPS)
+SEED = Param("seed", 0, "seed of the gradient noise and the mini-batches", kind="int", low=0, high=2**32 - 1)
+TOLERANCE = Param(
+    "tolerance", DEFAULT_TOLERANCE, "loss gap to the minimum that counts as converged", low=0, high=1e6, low_open=True
+)
+MAX_OPTIMIZERS = 12
+MAX_SCENARIO_BYTES = 64_000
+MAX_SCENARIO_DEPTH = 8
 
 
 def parse_optimizer(text: str | Spec, convention: str = "lecture") -> Spec:
@@ -64,6 +74,24 @@ def _starts(start: Any) -> np.ndarray:
     if points.size == 0 or not np.all(np.isfinite(points)):
         raise SpecError("start must hold finite numbers")
     return points
+
+
+def check_starts(surface: Surface, points: np.ndarray) -> None:
+    """Refuse start points a run could not leave from: outside the followed box, or where f is undefined."""
+    lo, hi = surface.bounds()
+    outside = ~((points >= lo) & (points <= hi)).all(axis=1)
+    if outside.any():
+        x, y = points[outside][0]
+        raise SpecError(
+            f"the start point ({x:.6g}, {y:.6g}) lies outside the region where runs are followed: "
+            f"x in [{lo[0]:g}, {hi[0]:g}], y in [{lo[1]:g}, {hi[1]:g}]"
+        )
+    undefined = ~np.isfinite(surface.value(points[:, 0], points[:, 1]))
+    if undefined.any():
+        x, y = points[undefined][0]
+        raise SpecError(
+            f"f is undefined at the start point ({x:.6g}, {y:.6g}); choose a start where it has a finite value"
+        )
 
 
 @dataclass(frozen=True)
@@ -255,6 +283,7 @@ def simulate(
         raise SpecError("give at least one optimizer")
     sched = parse_schedule(schedule)
     points = _starts(surf.starts[0] if start is None else start)
+    check_starts(surf, points)
     sched_values = resolved(sched, schedules.PARAMS[sched.name])
     schedules.check_schedule(sched.name, sched_values, steps)
     runs: list[RunInfo] = []
@@ -442,16 +471,21 @@ class Scenario:
 
     def validate(self) -> Scenario:
         """Check every field (raises SpecError naming the first bad one); returns self."""
-        make_surface(self.surface)
+        surface = make_surface(self.surface)
         check_convention(self.convention)
+        for param in (STEPS, SEED, TOLERANCE):
+            param.convert(getattr(self, param.name), "scenario")
         if not self.optimizers:
             raise SpecError("a scenario needs at least one optimizer")
+        if len(self.optimizers) > MAX_OPTIMIZERS:
+            raise SpecError(
+                f"a scenario holds at most {MAX_OPTIMIZERS} optimizers; this one has {len(self.optimizers)}"
+            )
         for text in self.optimizers:
             parse_optimizer(text, self.convention)
         sched = parse_schedule(self.schedule)
         schedules.check_schedule(sched.name, resolved(sched, schedules.PARAMS[sched.name]), self.steps)
-        if self.start is not None:
-            _starts(self.start)
+        check_starts(surface, _starts(surface.starts[0] if self.start is None else self.start))
         engine.check_request(len(self.optimizers), self.steps, True)
         return self
 
@@ -476,9 +510,19 @@ class Scenario:
     @classmethod
     def from_json(cls, text: str | bytes) -> Scenario:
         """Read and validate a scenario; a bad file raises SpecError with one clear message."""
+        if len(text) > MAX_SCENARIO_BYTES:
+            raise SpecError(f"the scenario is {len(text):,} bytes long; at most {MAX_SCENARIO_BYTES:,} are allowed")
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise SpecError(f"the scenario is not UTF-8 text ({error.reason} at byte {error.start})") from None
+        depth = _nesting_depth(text)
+        if depth > MAX_SCENARIO_DEPTH:
+            raise SpecError(f"the scenario nests {depth} levels of [ or {{; at most {MAX_SCENARIO_DEPTH} are allowed")
         try:
             data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
+        except ValueError as error:
             raise SpecError(f"the scenario is not valid JSON ({error})") from None
         if not isinstance(data, dict) or data.get("format") != "optim-viz-scenario":
             raise SpecError('the file is not a scenario: expected a JSON object with "format": "optim-viz-scenario"')
@@ -487,9 +531,8 @@ class Scenario:
         allowed = set(cls.__dataclass_fields__)
         unknown = set(data) - allowed - {"format", "version"}
         if unknown:
-            raise SpecError(
-                f"unknown scenario field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
-            )
+            names = ", ".join(sorted(name[:30] for name in unknown)[:5])
+            raise SpecError(f"unknown scenario field(s) {names}; allowed: {', '.join(sorted(allowed))}")
         fields: dict[str, Any] = {}
         try:
             for key in ("surface", "schedule", "convention"):
@@ -500,28 +543,46 @@ class Scenario:
             if "optimizers" in data:
                 if not isinstance(data["optimizers"], list) or not all(isinstance(o, str) for o in data["optimizers"]):
                     raise TypeError("optimizers")
-                if len(data["optimizers"]) > 12:
-                    raise SpecError("a scenario holds at most 12 optimizers")
                 fields["optimizers"] = list(data["optimizers"])
             if data.get("start") is not None:
                 start = data["start"]
                 if not (isinstance(start, list) and len(start) == 2 and all(_is_number(c) for c in start)):
                     raise TypeError("start")
                 fields["start"] = (float(start[0]), float(start[1]))
-            for key in ("steps", "seed"):
-                if key in data:
-                    if not isinstance(data[key], int) or isinstance(data[key], bool):
-                        raise TypeError(key)
-                    fields[key] = data[key]
+            for param in (STEPS, SEED):
+                if param.name in data:
+                    if not isinstance(data[param.name], int) or isinstance(data[param.name], bool):
+                        raise TypeError(param.name)
+                    fields[param.name] = data[param.name]
             if "tolerance" in data:
-                if not _is_number(data["tolerance"]) or not 0 < data["tolerance"] < 1e6:
+                if not _is_number(data["tolerance"]):
                     raise TypeError("tolerance")
                 fields["tolerance"] = float(data["tolerance"])
         except TypeError as error:
-            raise SpecError(f"scenario field {error.args[0]!r} has the wrong type or value") from None
-        if not 0 <= fields.get("seed", 0) < 2**32:
-            raise SpecError("scenario field 'seed' must be in [0, 2**32)")
+            raise SpecError(f"scenario field {error.args[0]!r} has the wrong type") from None
         return cls(**fields).validate()
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest nesting of JSON arrays and objects in ``text`` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _is_number(value: Any) -> bool:

@@ -9,12 +9,16 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import TextIO
 
 from optim_core import schedules
 from optim_core.api import Scenario
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
-from optim_core.spec import Param, SpecError
+from optim_core.spec import Param, SpecError, echo
 from surfaces import CATALOG
+
+OUTPUTS = ("csv", "json", "scenario")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,39 +99,58 @@ def _parse_start(text: str | None) -> tuple[float, float] | None:
             raise ValueError
         return float(parts[0]), float(parts[1])
     except ValueError:
-        raise SpecError(f"--start {text!r} is not X,Y (two numbers separated by a comma)") from None
+        raise SpecError(f"--start {echo(text)} is not X,Y (two numbers separated by a comma)") from None
+
+
+def _open_output(option: str, path: str | None, stack: ExitStack) -> TextIO | None:
+    """The stream an output option writes to, opened before the run so a bad path costs nothing."""
+    if path is None:
+        return None
+    if path == "-":
+        return sys.stdout
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise SpecError(f"{option} {echo(path, 80)}: cannot write there ({reason})") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
-        scenario = Scenario(
-            surface=args.surface,
-            optimizers=args.optimizers or ["gd", "adam"],
-            start=_parse_start(args.start),
-            steps=args.steps,
-            schedule=args.schedule,
-            convention=args.convention,
-            seed=args.seed,
-            tolerance=args.tolerance,
-        ).validate()
-        result = scenario.run()
+        run(args)
     except SpecError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
-    summary = result.summary().drop(columns=["run"])
-    sys.stderr.write(summary.to_string(index=False, float_format=lambda v: f"{v:.6g}") + "\n")
-    table = result.to_frame()
-    if args.csv:
-        table.to_csv(sys.stdout if args.csv == "-" else args.csv, index=False)
-    if args.json:
-        text = table.to_json(orient="records", indent=None)
-        if args.json == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            with open(args.json, "w") as handle:
-                handle.write(text)
-    if args.scenario:
-        with open(args.scenario, "w") as handle:
-            handle.write(scenario.to_json())
+    except OSError as error:  # a disk that fills up, or a stream that fails while written or closed
+        sys.stderr.write(f"error: could not write the output ({error.strerror or type(error).__name__})\n")
+        return 2
     return 0
+
+
+def run(args: argparse.Namespace) -> None:
+    scenario = Scenario(
+        surface=args.surface,
+        optimizers=args.optimizers or ["gd", "adam"],
+        start=_parse_start(args.start),
+        steps=args.steps,
+        schedule=args.schedule,
+        convention=args.convention,
+        seed=args.seed,
+        tolerance=args.tolerance,
+    ).validate()
+    with ExitStack() as stack:
+        outputs = {option: _open_output(f"--{option}", getattr(args, option), stack) for option in OUTPUTS}
+        result = scenario.run()
+        summary = result.summary().drop(columns=["run"])
+        sys.stderr.write(summary.to_string(index=False, float_format=lambda v: f"{v:.6g}") + "\n")
+        table = result.to_frame() if outputs["csv"] or outputs["json"] else None
+        if outputs["csv"]:
+            table.to_csv(outputs["csv"], index=False)
+        if outputs["json"]:
+            outputs["json"].write(table.to_json(orient="records", indent=None) + "\n")
+        if outputs["scenario"]:
+            outputs["scenario"].write(scenario.to_json())
+        for stream in outputs.values():
+            if stream is not None:
+                stream.flush()  # write errors surface here, inside the try of main

@@ -236,6 +236,7 @@ def preview(name: str, values: dict[str, Any], base_lr: float, steps: int) -> np
     """η_t over ``steps`` updates for one base rate: the curve a page draws (open-loop schedules)."""
     if name == "plateau":
         raise SpecError("plateau has no curve of its own: it depends on the loss of each run")
+    check_schedule(name, values, steps)
     return rates(name, values, np.array([base_lr]), np.arange(steps), steps)[:, 0]
 
 

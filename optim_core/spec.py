@@ -67,7 +67,7 @@ class Param:
         try:
             value = self._coerce(raw)
         except (TypeError, ValueError):
-            raise SpecError(f"{where}: {self.name}={raw!r} is not {self.allowed()}") from None
+            raise SpecError(f"{where}: {self.name}={echo(raw)} is not {self.allowed()}") from None
         if self.kind in ("float", "int"):
             self.check_range(value, where)
         return value
@@ -131,7 +131,16 @@ LABEL = Param(
 
 
 def _fmt(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
     return f"{value:g}"
+
+
+def echo(value: Any, limit: int = 40) -> str:
+    """A value quoted back in a message: repr'd, non-printable characters replaced, shortened to ``limit``."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -182,7 +191,7 @@ def parse_spec(
     name, _, rest = text.partition(":")
     name = name.strip()
     if name not in catalog:
-        shown = name if _NAME.fullmatch(name or "-") else repr(name)
+        shown = name if _NAME.fullmatch(name or "-") and len(name) <= 40 else echo(name)
         raise SpecError(f"unknown {what} {shown!s}; allowed: {', '.join(catalog)}")
     pairs: list[tuple[str, str]] = []
     if rest.strip():
@@ -190,7 +199,7 @@ def parse_spec(
             key, eq, raw = item.partition("=")
             key = key.strip()
             if not eq or not key:
-                raise SpecError(f"{what} {name}: {item.strip()!r} is not key=value")
+                raise SpecError(f"{what} {name}: {echo(item.strip())} is not key=value")
             pairs.append((key, raw.strip()))
     return build_spec(name, pairs, what, catalog[name], allow_label=allow_label)
 
@@ -210,7 +219,7 @@ def _split_items(rest: str, what: str, name: str) -> list[str]:
             current.append(char)
     items.append("".join(current))
     if any(not item.strip() for item in items):
-        raise SpecError(f"{what} {name}: empty item in {rest!r}")
+        raise SpecError(f"{what} {name}: empty item in {echo(rest)}")
     return items
 
 
@@ -226,16 +235,19 @@ def build_spec(
     declared = {param.name: param for param in params}
     items = pairs.items() if isinstance(pairs, Mapping) else pairs
     values: dict[str, Any] = {}
-    label = None
+    label, seen_label = None, False
     for key, raw in items:
         where = f"{what} {name}"
         if key == "label" and allow_label:
+            if seen_label:
+                raise SpecError(f"{where}: key 'label' is given twice")
+            seen_label = True
             label = LABEL.convert(raw, where) if raw not in (None, "") else None
             continue
         if key not in declared:
             allowed = list(declared) + (["label"] if allow_label else [])
             listing = ", ".join(allowed) if allowed else "no keys"
-            raise SpecError(f"{where}: unknown key {key!r}; allowed: {listing}")
+            raise SpecError(f"{where}: unknown key {echo(key)}; allowed: {listing}")
         if key in values:
             raise SpecError(f"{where}: key {key!r} is given twice")
         values[key] = declared[key].convert(raw, where)
