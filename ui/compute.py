@@ -1,32 +1,34 @@
-"""Cached calls into the core, keyed by plain values (the boundary where caching belongs)."""
+"""Cached calls into the core, keyed by plain values (the boundary where caching belongs).
+
+Every result shares one budget of bytes (:mod:`ui.cache`), oldest out first.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
-
 from optim_core.api import Result, Scenario
 from surfaces import make_surface
+from ui.cache import CACHE
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@CACHE.memoize
 def run_scenario(scenario_json: str) -> Result:
     """Run a validated scenario (given as its JSON, a plain hashable value)."""
     return Scenario.from_json(scenario_json).run()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@CACHE.memoize
 def surface_grid(surface_spec: str, resolution: int = 120):
     """The contour grid of a surface: it does not change when only optimizers change."""
     return make_surface(surface_spec).grid(resolution)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@CACHE.memoize
 def table_csv(scenario_json: str) -> str:
     """The tidy table of a scenario as CSV, for the download button (built once per scenario)."""
     return run_scenario(scenario_json).to_frame().to_csv(index=False)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@CACHE.memoize
 def run_lesson(key: str, step_scale: float = 1.0):
     """The results of a lesson's (or a counter-case's) presets and its measurement, by key."""
     from optim_core.lessons import LESSONS
