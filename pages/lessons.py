@@ -9,6 +9,7 @@ import streamlit as st
 from optim_core.lessons import LESSONS, Lesson
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
+from ui import urlstate
 from ui.compute import run_lesson, surface_grid
 from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure
 from ui.routing import route_through_app
@@ -21,15 +22,18 @@ st.markdown(
     "Each section states a claim of the lectures, runs it on a preset, and measures it live. The "
     "verdict comes from those numbers: where a claim does not hold, the page says so."
 )
+URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100)]
+st.session_state.setdefault("lessons_percent", 100)
+urlstate.warn_ignored(urlstate.restore("lessons", URL_FIELDS))
 percent = st.slider(
     "Steps, as % of each preset",
     25,
     200,
-    100,
     step=25,
     key="lessons_percent",
     help="Shorter or longer runs than the presets: every number and verdict below is measured again.",
 )
+urlstate.store("lessons", URL_FIELDS)
 
 
 def playground_link(scenario) -> str:

@@ -6,13 +6,13 @@ import json
 
 import streamlit as st
 
-from optim_core.api import Scenario, parse_optimizer, parse_schedule
+from optim_core.api import SEED, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.compute import run_scenario, surface_grid, table_csv
-from ui.controls import explicit, param_control
+from ui.controls import explicit, param_control, steps_control
 from ui.figures import (
     contour_figure,
     distance_figure,
@@ -24,7 +24,7 @@ from ui.figures import (
     surface3d_figure,
 )
 from ui.routing import route_through_app
-from ui.state import MAX_PLAYGROUND_STEPS, MAX_RUNS, PlaygroundState, from_query, to_query
+from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
 from ui.urlstate import inert, warn_ignored
 
 route_through_app()
@@ -57,7 +57,7 @@ def seed_widgets(state: PlaygroundState) -> None:
     ss["pg_steps"] = state.steps
     ss["pg_convention"] = state.convention
     ss["pg_seed"] = state.seed
-    ss["pg_step"] = state.steps if state.selected_step is None else state.selected_step
+    ss["pg_inspect"] = state.selected_step  # None: the last step, whatever the number of steps
     ss["pg_present"] = state.presentation
 
 
@@ -93,19 +93,20 @@ def state_from_widgets() -> PlaygroundState:
         optimizers.append(format_spec(name, values, ss[f"pg_run{rid}_label"].strip() or None))
     schedule = ss["pg_schedule"]
     schedule_spec = format_spec(
-        schedule, explicit(SCHEDULES[schedule].params, lambda p: ss[f"pg_sch_{schedule}_{p.name}"])
+        schedule, explicit(SCHEDULES[schedule].params, lambda p: ss.get(f"pg_sch_{schedule}_{p.name}", p.default))
     )
     start = (float(ss["pg_start_x"]), float(ss["pg_start_y"]))
     default_start = tuple(float(c) for c in make_surface(surface_spec).starts[0])
+    steps = int(ss["pg_steps"])
     return PlaygroundState(
         surface=surface_spec,
         optimizers=tuple(optimizers),
         start=None if start == default_start else start,
-        steps=int(ss["pg_steps"]),
+        steps=steps,
         schedule=schedule_spec,
         convention=convention,
         seed=int(ss["pg_seed"]),
-        selected_step=None if ss["pg_step"] >= ss["pg_steps"] else int(ss["pg_step"]),
+        selected_step=None if ss["pg_inspect"] is None or ss["pg_inspect"] >= steps else ss["pg_inspect"],
         presentation=bool(ss["pg_present"]),
     )
 
@@ -142,12 +143,17 @@ def on_contour_click() -> None:
         ss["pg_start_x"], ss["pg_start_y"] = float(points[0]["x"]), float(points[0]["y"])
 
 
+def on_inspect() -> None:
+    ss["pg_inspect"] = None if ss["pg_step"] >= ss["pg_steps"] else int(ss["pg_step"])
+
+
 def on_upload() -> None:
     upload = ss.get("pg_upload")
     if upload is None:
         return
     try:
         scenario = Scenario.from_json(upload.getvalue())
+        PLAYGROUND_STEPS.convert(scenario.steps, "the Playground")
     except SpecError as error:
         ss["pg_upload_error"] = f"{upload.name}: {error}"
         return
@@ -198,7 +204,7 @@ with st.sidebar:
     sx, sy = st.columns(2)
     sx.number_input("x₀", key="pg_start_x", format="%.4g")
     sy.number_input("y₀", key="pg_start_y", format="%.4g")
-    st.slider("Steps", 10, MAX_PLAYGROUND_STEPS, step=10, key="pg_steps")
+    steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
     st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True)
     convention = ss["pg_convention"]
 
@@ -206,7 +212,8 @@ with st.sidebar:
     for rid in ss["pg_runs"]:
         name = ss[f"pg_run{rid}_name"]
         label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
-        with st.expander(f"{label} · η = {ss[f'pg_run{rid}_lr']:g}"):
+        # A key keeps the panel open while its title (which holds η) changes.
+        with st.expander(f"{label} · η = {ss[f'pg_run{rid}_lr']:g}", key=f"pg_run{rid}_panel"):
             st.selectbox(
                 "optimizer",
                 list(OPTIMIZERS),
@@ -237,7 +244,7 @@ with st.sidebar:
         if param.default is None and ss.get(key) is None:
             continue  # optional keys (t_max, base_lr, ...) keep their documented defaults
         param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
-    st.number_input("Seed (noise, mini-batches)", 0, 2**31 - 1, key="pg_seed", step=1)
+    st.number_input("Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
     st.subheader("Scenario")
     st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
     if ss.get("pg_upload_error"):
@@ -249,8 +256,9 @@ if not ss["pg_runs"]:
     st.stop()
 try:
     state = state_from_widgets()
-    scenario = state.scenario().validate()
-    ss["pg_last_valid"] = (state, scenario.to_json())
+    scenario_json = state.scenario().validate().to_json()
+    run_scenario(scenario_json)  # whatever the core refuses at run time is refused here, before it is kept
+    ss["pg_last_valid"] = (state, scenario_json)
 except SpecError as error:
     # Bad input changes nothing: say what is wrong and keep showing the last valid settings.
     st.error(f"Not applied: {inert(str(error))}")
@@ -306,9 +314,10 @@ with right:
     )
 
 st.subheader("At one step")
-if ss["pg_step"] > state.steps:
-    ss["pg_step"] = state.steps
-st.slider("Inspect step", 0, state.steps, key="pg_step")
+# The slider is made anew when its range changes; its value comes from the durable choice.
+inspected = ss.get("pg_inspect")
+ss["pg_step"] = state.steps if inspected is None else min(inspected, state.steps)
+st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
 step = int(ss["pg_step"])
 left, right = st.columns([3, 2])
 with left:
@@ -337,7 +346,7 @@ st.subheader("Summary")
 st.dataframe(result.summary().drop(columns=["run"]), hide_index=True)
 download_csv, download_json = st.columns(2)
 download_csv.download_button(
-    "Download the table (CSV)", table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"
+    "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"
 )
 download_json.download_button(
     "Download the scenario (JSON)", scenario_json, "scenario.json", "application/json", key="pg_json"

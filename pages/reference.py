@@ -44,7 +44,8 @@ for note in NOTES:
     st.markdown(f"- {note}")
 
 st.header("Learning-rate schedules")
-steps = st.slider("Updates shown", 50, 2000, 500, step=50, key="ref_steps")
+# From 100: warm-up's default 50 updates need a cosine part after them.
+steps = st.slider("Updates shown", 100, 2000, 500, step=50, key="ref_steps")
 curves = {
     info.display_name: preview(name, resolved(Spec(name), PARAMS[name]), 0.1, steps)
     for name, info in SCHEDULES.items()

@@ -138,8 +138,7 @@ try:
     constant = Scenario(surface=surface_name, optimizers=[spec], steps=updates).validate()
 except SpecError as error:
     st.error(f"Not run: {urlstate.inert(str(error))}")
-    urlstate.store("schedules", URL_FIELDS)  # the link still reproduces what the user sees
-    st.stop()
+    st.stop()  # the link keeps the last state that ran: a link is never a link to an error
 with_schedule = run_scenario(scheduled.to_json())
 without = run_scenario(constant.to_json())
 surface = make_surface(surface_name)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from optim_core.api import basin_map, sweep
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
+from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import urlstate
@@ -67,20 +68,36 @@ def default_range(key: str) -> tuple[float, float]:
     return low, high
 
 
+def axis_problem(key: str, low: float, high: float) -> str | None:
+    """What is wrong with an axis range for ``key`` (None if nothing): both ends in the key's own
+    range, the lower end below the upper one."""
+    param = next(p for p in OPTIMIZER_PARAMS[ss["sw_optimizer"]] if p.name == key)
+    for value in (low, high):
+        try:
+            param.check_range(value, "")
+        except SpecError as error:
+            return str(error).removeprefix(": ")
+    return None if low < high else f"{key} from ({low:g}) must be below {key} to ({high:g})"
+
+
 def reset_axes(axes: str = "xy") -> None:
     """Valid axis keys for the optimizer, and their default ranges (callback, before the widgets)."""
     keys = sweepable(ss["sw_optimizer"], ss["sw_convention"])
+    before = {"x": ss.get("sw_x"), "y": ss.get("sw_y")}
     if ss.get("sw_x") not in keys:
         ss["sw_x"] = keys[0]
     if ss.get("sw_y") not in keys or ss["sw_y"] == ss["sw_x"]:
         ss["sw_y"] = next((k for k in keys if k != ss["sw_x"]), keys[0])
-    for axis in axes:
-        ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = default_range(ss[f"sw_{axis}"])
+    for axis in "xy":
+        if axis in axes or ss[f"sw_{axis}"] != before[axis]:  # a key that changed gets its own range
+            ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = default_range(ss[f"sw_{axis}"])
 
 
 for widget, value in DEFAULTS.items():
     ss.setdefault(widget, value)
+before = {field.widget: ss.get(field.widget) for field in URL_FIELDS}
 ignored = urlstate.restore("sweep", URL_FIELDS)
+linked = {widget for widget, value in before.items() if ss.get(widget) != value}  # set from the link just now
 axes = (ss.get("sw_x"), ss.get("sw_y"))
 valid_axes = sweepable(ss["sw_optimizer"], ss["sw_convention"])
 if axes[0] not in valid_axes or axes[1] not in valid_axes or axes[0] == axes[1]:
@@ -88,8 +105,15 @@ if axes[0] not in valid_axes or axes[1] not in valid_axes or axes[0] == axes[1]:
         ignored.append(f"x, y: cannot sweep {axes[0]} against {axes[1]} for {ss['sw_optimizer']}")
     reset_axes()
 for axis in "xy":
-    if ss.get(f"sw_{axis}_low") is None or ss.get(f"sw_{axis}_high") is None:
-        ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = default_range(ss[f"sw_{axis}"])
+    key = ss[f"sw_{axis}"]
+    default_low, default_high = default_range(key)
+    low, high = ss.get(f"sw_{axis}_low"), ss.get(f"sw_{axis}_high")  # a link may give one end only
+    low, high = (default_low if low is None else low), (default_high if high is None else high)
+    problem = axis_problem(key, low, high) if {f"sw_{axis}_low", f"sw_{axis}_high"} & linked else None
+    if problem:
+        ignored.append(f"{axis}_from, {axis}_to: {problem}; used {default_low:g} to {default_high:g}")
+        low, high = default_low, default_high
+    ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = low, high
 
 st.title("Sweep")
 st.caption(
@@ -140,17 +164,23 @@ def computed(name: str, inputs: dict, text: str, compute):
 
 
 def axis_values(key: str, low: float, high: float) -> np.ndarray:
-    """Log-spaced where the range spans decades, linear otherwise."""
-    if low > 0 and high / low >= 50:
-        return np.geomspace(low, high, resolution)
-    return np.linspace(low, high, resolution)
+    """Log-spaced where the range spans decades, linear otherwise; rounded to the fewest
+    significant digits (3 or more) that keep the cells apart, so a cell opens in the Playground
+    with a value its controls show as typed."""
+    raw = np.geomspace(low, high, resolution) if low > 0 and high / low >= 50 else np.linspace(low, high, resolution)
+    for digits in range(3, 17):
+        values = np.array([float(f"{v:.{digits}g}") for v in raw])
+        if np.unique(values).size == values.size:
+            return values
+    return raw
 
 
+refused = False
 try:
     for axis, key in (("x", x_key), ("y", y_key)):
-        low, high = ranges[axis]
-        if not low < high:
-            raise SpecError(f"{axis} axis: '{key} from' must be below '{key} to'")
+        problem = axis_problem(key, *ranges[axis])
+        if problem:
+            raise SpecError(f"{axis} axis: {problem}")
     xs = axis_values(x_key, *ranges["x"])
     ys = axis_values(y_key, *ranges["y"])
     inputs = {
@@ -165,9 +195,13 @@ try:
         ),
     )  # fmt: skip
 except SpecError as error:
+    # Bad input changes nothing: the message, beside the last grid that ran.
     st.error(f"Not run: {urlstate.inert(str(error))}")
-    urlstate.store("sweep", URL_FIELDS)  # the link still reproduces what the user sees
-    st.stop()
+    if "sw_grid_result" not in ss:
+        st.stop()
+    st.caption("Showing the last grid that ran (the link keeps it too).")
+    grid = ss["sw_grid_result"]
+    refused = True
 
 diverged = int((grid.diverged_at >= 0).sum())
 reached = int((grid.steps_to_tolerance >= 0).sum())
@@ -182,7 +216,7 @@ def open_in_playground(title: str) -> None:
     if not points:
         return
     x, y = float(points[0]["x"]), float(points[0]["y"])
-    spec = format_spec(optimizer, {x_key: x, y_key: y} if x_key != y_key else {x_key: x})
+    spec = format_spec(optimizer, {grid.x_key: x, grid.y_key: y} if grid.x_key != grid.y_key else {grid.x_key: x})
     state = PlaygroundState(surface=surface_name, optimizers=(spec,), steps=steps, convention=convention)
     ss["sw_open"] = to_query(state)
 
@@ -218,4 +252,5 @@ basins = computed(
 )  # fmt: skip
 st.plotly_chart(basin_figure(surface, basins.xs, basins.ys, basins.basin), key="sw_basins")
 st.caption(f"Run: `{basin_spec}`, {steps} steps.")
-urlstate.store("sweep", URL_FIELDS)
+if not refused:  # a link is never a link to an error: it keeps the last grid that ran
+    urlstate.store("sweep", URL_FIELDS)

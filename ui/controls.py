@@ -34,8 +34,29 @@ def explicit(params, read) -> dict:
     return {param.name: value for param in params if (value := read(param)) != param.default}
 
 
+def with_value(options: list, value: float) -> list:
+    """A control's grid with ``value`` joined to it: a value from a link or a file keeps its exact number."""
+    return options if value in options else sorted([*options, value])
+
+
+def linear_options(low: float, high: float) -> list[float]:
+    """About a hundred round values from ``low`` to ``high``, on a grid of a power of ten (so round
+    defaults such as a = 1 or kappa = 25 lie on it)."""
+    step = 10.0 ** math.floor(math.log10((high - low) / 100))
+    count = round((high - low) / step)
+    return sorted({float(f"{low + k * step:.12g}") for k in range(count + 1)} | {float(low), float(high)})
+
+
+# An integer range wider than this gets a number box (a slider over a million values cannot be aimed).
+MAX_SLIDER_INTEGERS = 1000
+
+
 def param_control(param: Param, key: str, default, label: str | None = None, container=st):
-    """One control for ``param``; its current value comes from st.session_state[key]."""
+    """One control for ``param``; its current value comes from st.session_state[key].
+
+    The control holds every value that the parameter's own range allows (the range the spec
+    parser, links and files are checked against), so no accepted value can break it.
+    """
     label = label or param.name
     if key not in st.session_state:
         st.session_state[key] = default
@@ -45,27 +66,34 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
         return container.selectbox(label, param.choices, key=key, help=param.doc)
     if param.kind == "text":
         return container.text_input(label, key=key, help=param.doc, max_chars=param.max_length)
+    if param.low is None or param.high is None:
+        raise ValueError(f"parameter {param.name} needs both bounds to have a control")
+    if param.kind == "int":
+        low, high = int(param.low), int(param.high)
+        if high - low > MAX_SLIDER_INTEGERS:
+            return container.number_input(label, low, high, key=key, step=1, help=param.doc)
+        return container.slider(label, low, high, key=key, help=param.doc)
+    value = float(st.session_state[key] or 0.0)
     if param.log:
-        low = param.low if param.low and param.low > 0 else 1e-8
+        low = param.low if param.low > 0 else 1e-8
         options = log_options(low if param.name != "lr" else 1e-5, param.high if param.name != "lr" else 10.0)
         if param.name == "eps":
             options = log_options(1e-10, 1e-1)
         if param.low == 0 and not param.low_open:
             options = [0.0, *options]  # ε = 0 is allowed: the slider's first stop
-        value = float(st.session_state[key] or 0.0)
-        # A value from a link or a scenario keeps its exact number: it joins the options.
-        if value > 0 and value not in options:
-            options = sorted([*options, value])
+        options = with_value(options, value) if value > 0 else options
         st.session_state[key] = value if value in options else snap(options, value)
-        return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
-    if param.kind == "int":
-        high = int(min(param.high if param.high is not None else 1000, 1000))
-        return container.slider(label, int(param.low or 0), high, key=key, help=param.doc)
-    low = float(param.low if param.low is not None else -10)
-    high = float(param.high if param.high is not None else 10)
-    # A power of ten, so that round defaults (a = 1, kappa = 25) lie on the slider's grid.
-    step = 10.0 ** math.floor(math.log10((high - low) / 100))
-    return container.slider(label, low, high, key=key, step=step, help=param.doc)
+    else:
+        options = with_value(linear_options(float(param.low), float(param.high)), value)
+        st.session_state[key] = value
+    return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+
+
+def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
+    """A number of steps on a grid of ``grid``, holding any value of ``param``'s range exactly."""
+    st.session_state[key] = int(st.session_state.get(key, param.default))
+    options = with_value(list(range(max(grid, int(param.low)), int(param.high) + 1, grid)), st.session_state[key])
+    return container.select_slider(label, options, key=key, help=param.doc)
 
 
 @contextmanager

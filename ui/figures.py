@@ -178,8 +178,10 @@ def _with_animation(fig: go.Figure, result: Result) -> dict:
         fx, fy = _heads(result, int(step))
         frame_data = [{"type": "scatter", "x": fx.tolist(), "y": fy.tolist()}]
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0}}
+    # redraw: a transition without it replots only the moved traces and drops the filled
+    # contour until the next full draw (plotly.js draws contour and heatmap layers anew each time).
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}
+    play = {"frame": {"duration": 60, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     spec["layout"]["updatemenus"] = [
         {
             "type": "buttons", "direction": "left", "showactive": False,
@@ -284,7 +286,7 @@ def _decade_ticks(fig: go.Figure) -> dict:
         [np.asarray(trace.y, dtype=float).ravel() for trace in fig.data if trace.y is not None] or [[]]
     )
     values = values[np.isfinite(values) & (values > 0)]
-    return {"dtick": 1} if values.size and np.log10(values.max() / values.min()) >= 1 else {}
+    return {"dtick": 1} if values.size and np.log10(values.max()) - np.log10(values.min()) >= 1 else {}
 
 
 def _layout(font_scale: float, height: int) -> dict:

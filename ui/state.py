@@ -15,14 +15,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from optim_core.api import Scenario, parse_optimizer, parse_schedule
+from optim_core.api import SEED, STEPS, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS
-from optim_core.spec import SpecError
+from optim_core.spec import Param, SpecError, echo
 from surfaces import CATALOG, make_surface, parse_surface_spec
 
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "adagrad", "rmsprop", "adam")
 MAX_RUNS = 12
-MAX_PLAYGROUND_STEPS = 5000
+# The Playground draws every step of every run: it takes fewer steps than a scenario may hold.
+# One range for its link, its uploads and its Steps control.
+PLAYGROUND_STEPS = replace(STEPS, high=5000)
 KEYS = ("surface", "opt", "start", "steps", "schedule", "conv", "seed", "step", "present")
 
 
@@ -85,11 +87,6 @@ class Parsed:
     ignored: list[str] = field(default_factory=list)  # one human sentence per ignored part
 
 
-def _short(text: str, limit: int = 60) -> str:
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def from_query(params: dict[str, list[str]]) -> Parsed:
     """Read a state from query parameters (each key -> all its values); never raises."""
     state = PlaygroundState()
@@ -103,7 +100,7 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
 
     for key in params:
         if key not in KEYS:
-            ignored.append(f"unknown parameter {_short(key, 30)!r}")
+            ignored.append(f"unknown parameter {echo(key, 30)}")
     surface = single("surface")
     if surface is not None:
         try:
@@ -116,7 +113,7 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
         if convention in CONVENTIONS:
             state = replace(state, convention=convention)
         else:
-            ignored.append(f"conv: {_short(convention)!r} is not one of {', '.join(CONVENTIONS)}")
+            ignored.append(f"conv: {echo(convention)} is not one of {', '.join(CONVENTIONS)}")
     optimizers = []
     for text in (params.get("opt") or [])[:MAX_RUNS]:
         try:
@@ -131,12 +128,12 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
     if start is not None:
         point = _parse_point(start)
         if point is None:
-            ignored.append(f"start: {_short(start)!r} is not x,y (two finite numbers)")
+            ignored.append(f"start: {echo(start)} is not x,y (two finite numbers)")
         elif not _inside(state.surface, point):
             ignored.append(f"start: ({point[0]:g}, {point[1]:g}) lies outside the surface's bounds")
         else:
             state = replace(state, start=point)
-    steps = _parse_int(single("steps"), "steps", 1, MAX_PLAYGROUND_STEPS, ignored)
+    steps = _parse_int(single("steps"), PLAYGROUND_STEPS, ignored)
     if steps is not None:
         state = replace(state, steps=steps)
     schedule = single("schedule")
@@ -148,10 +145,10 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
         except SpecError as error:
             state = replace(state, schedule="constant")
             ignored.append(f"schedule: {error}")
-    seed = _parse_int(single("seed"), "seed", 0, 2**31 - 1, ignored)
+    seed = _parse_int(single("seed"), SEED, ignored)
     if seed is not None:
         state = replace(state, seed=seed)
-    selected = _parse_int(single("step"), "step", 0, state.steps, ignored)
+    selected = _parse_int(single("step"), Param("step", None, kind="int", low=0, high=state.steps), ignored)
     if selected is not None:
         state = replace(state, selected_step=selected)
     present = single("present")
@@ -159,8 +156,33 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
         if present in ("0", "1"):
             state = replace(state, presentation=present == "1")
         else:
-            ignored.append(f"present: {_short(present)!r} is not 0 or 1")
-    return Parsed(state, ignored)
+            ignored.append(f"present: {echo(present)} is not 0 or 1")
+    return Parsed(*_runnable(state, ignored))
+
+
+def _runnable(state: PlaygroundState, ignored: list[str]) -> tuple[PlaygroundState, list[str]]:
+    """The state, or the nearest one that runs: a link is never a link to an error.
+
+    Each part may be valid alone and the whole still not run (a typed function undefined at
+    its default start, say): drop the start, then the surface, then everything.
+    """
+    fallbacks = [
+        replace(state, start=None),
+        replace(state, surface=PlaygroundState.surface, start=None, optimizers=()),
+        PlaygroundState(),
+    ]
+    try:
+        state.scenario().validate()
+        return state, ignored
+    except SpecError as error:
+        reason = str(error)
+    for fallback in fallbacks:
+        try:
+            fallback.scenario().validate()
+        except SpecError:
+            continue
+        return fallback, [*ignored, f"the link's settings do not run ({reason}); parts were reset"]
+    return PlaygroundState(), ignored
 
 
 def to_query(state: PlaygroundState) -> dict[str, str | list[str]]:
@@ -201,15 +223,11 @@ def _inside(surface: str, point: tuple[float, float]) -> bool:
     return bool(lo[0] <= point[0] <= hi[0] and lo[1] <= point[1] <= hi[1])
 
 
-def _parse_int(text: str | None, key: str, low: int, high: int, ignored: list[str]) -> int | None:
+def _parse_int(text: str | None, param: Param, ignored: list[str]) -> int | None:
     if text is None:
         return None
     try:
-        value = int(text)
-    except ValueError:
-        ignored.append(f"{key}: {_short(text)!r} is not a whole number")
+        return param.convert(text, "link")
+    except SpecError as error:
+        ignored.append(str(error).removeprefix("link: "))
         return None
-    if not low <= value <= high:
-        ignored.append(f"{key}: {value} is out of range; allowed: {low} to {high}")
-        return None
-    return value
