@@ -37,12 +37,21 @@ def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     )
 
 
-def wait_idle(page: Page, timeout: float = 60_000) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout,
-    )
+# While a script runs, Streamlit 1.67 shows this icon in the status widget (its only text is an
+# aria-label) and marks the elements it has not redrawn yet as stale. test_browser checks on a
+# slow page that the icon does appear, so a change of this markup fails loudly there.
+RUNNING_ICON = '[data-testid="stStatusWidgetRunningIcon"]'
+IDLE_JS = f"""() => !document.querySelector('{RUNNING_ICON}')
+    && !document.querySelector('[data-stale="true"]')"""
+
+
+def wait_idle(page: Page, timeout: float = 60_000, settle: int = 150) -> None:
+    """Wait until no script runs and nothing on the page is stale, twice ``settle`` ms apart
+    (a rerun that a widget queues starts a moment after the previous one ends)."""
+    for _ in range(2):
+        page.wait_for_function(IDLE_JS, timeout=timeout)
+        page.wait_for_timeout(settle)
+    page.wait_for_function(IDLE_JS, timeout=timeout)
 
 
 def chart_digest(page: Page, index: int = 0) -> str:

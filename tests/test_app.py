@@ -48,7 +48,7 @@ def test_every_page_renders_with_its_defaults(page):
 def test_playground_steps_slider_changes_the_paths():
     at = open_app()
     before = figures(at)[0]
-    at.slider(key="pg_steps").set_value(100).run()
+    at.select_slider(key="pg_steps").set_value(100).run()
     after = figures(at)[0]
     assert not at.exception
     assert trace_lengths(before) != trace_lengths(after)
@@ -152,7 +152,7 @@ def test_playground_convention_and_seed_change_the_numbers():
 
 def test_playground_state_lands_in_the_url_and_a_url_restores_it():
     at = open_app()
-    at.slider(key="pg_steps").set_value(120).run()
+    at.select_slider(key="pg_steps").set_value(120).run()
     assert at.query_params["steps"] == "120"
     again = open_app(query={key: at.query_params[key] for key in at.query_params})
     assert figures(again)[0]["data"] == figures(at)[0]["data"]
@@ -244,7 +244,7 @@ def test_schedules_page_draws_every_curve_and_the_comparison():
     charts = figures(at)
     assert len(charts) == 7 + 2  # one curve per open-loop schedule, the contour and the loss
     before = [json.dumps(chart["data"]) for chart in charts]
-    at.slider(key="sch_step_step_size").set_value(20).run()
+    at.number_input(key="sch_step_step_size").set_value(20).run()
     assert not at.exception
     after = [json.dumps(chart["data"]) for chart in figures(at)]
     changed = [b != a for b, a in zip(before, after, strict=True)]
@@ -299,7 +299,7 @@ def test_sweep_tampered_url_is_named_and_ignored():
 def test_schedules_state_lands_in_the_url_and_a_url_restores_it():
     at = open_app("pages/schedules.py")
     assert not at.warning
-    at.slider(key="sch_step_step_size").set_value(20).run()
+    at.number_input(key="sch_step_step_size").set_value(20).run()
     at.selectbox(key="sch_optimizer").set_value("momentum").run()
     assert at.query_params["step.step_size"] == "20" and at.query_params["opt"] == "momentum"
     assert "base" not in at.query_params  # defaults stay out of the link

@@ -60,3 +60,17 @@ def test_a_fresh_server_opened_at_a_page_url_shows_the_declared_pages(page: Page
         titles = [links.nth(i).inner_text().strip().split("\n")[-1] for i in range(links.count())]
         assert titles == [title for title, _ in PAGES.values()]
         assert page.get_by_role("heading", name="Reference").count() == 1
+
+
+def test_the_idle_wait_sees_a_running_script(page: Page, app_url):
+    """wait_idle trusts Streamlit's running icon: on a page that takes seconds to draw (every
+    lesson runs its presets), the icon must be seen while it draws, or the wait would return at
+    once and tests would read half-drawn pages."""
+    from browser_helpers import RUNNING_ICON
+
+    page.goto(f"{app_url}/lessons?percent=175")
+    page.wait_for_selector(RUNNING_ICON, state="attached", timeout=30_000)
+    wait_idle(page)
+    charts = page.locator(".js-plotly-plot").count()
+    assert charts >= 20, f"only {charts} charts after the wait"
+    assert_no_exception(page)

@@ -218,7 +218,7 @@ def test_noise_is_seeded_and_shared_by_all_runs():
     [
         ("rosenbrock:c=1", "unknown key 'c'; allowed: a, b, noise"),
         ("rosenbrock:b=0", "b=0 is out of range"),
-        ("valley:kappa=1e9", "kappa=1e+09 is out of range"),
+        ("valley:kappa=1e9", "kappa=1000000000 is out of range"),
         ("sparse_dense:batch=50,n=20", "batch=50 is larger than n=20"),
         ("custom:expr=x+y,xmin=3,xmax=1", "xmin < xmax"),
         ("nowhere", "unknown surface nowhere"),
