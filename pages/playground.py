@@ -212,8 +212,8 @@ with st.sidebar:
     for rid in ss["pg_runs"]:
         name = ss[f"pg_run{rid}_name"]
         label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
-        # A key keeps the panel open while its title (which holds η) changes.
-        with st.expander(f"{label} · η = {ss[f'pg_run{rid}_lr']:g}", key=f"pg_run{rid}_panel"):
+        # The title holds no value a control inside changes: a new title is a new (closed) panel.
+        with st.expander(label, key=f"pg_run{rid}_panel"):
             st.selectbox(
                 "optimizer",
                 list(OPTIMIZERS),

@@ -17,7 +17,7 @@ PATHS = ["", "lessons", "schedules", "sweep", "reference"]
 def choose(page: Page, label: str, option: str) -> None:
     """Open the select box labelled ``label`` and click ``option``, as a user does."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.locator('[data-baseweb="select"]').click()
+    box.locator('button[aria-label="Open"]').click()  # Streamlit 1.67: a react-aria combo box
     page.locator('[role="option"]').filter(has_text=option).first.click()
 
 
@@ -59,10 +59,11 @@ def test_another_option_of_every_select_box_on_the_page(page: Page, app_url, pat
         box = page.locator('[data-testid="stSelectbox"]').nth(index)
         if not box.is_visible():
             continue
-        box.locator('[data-baseweb="select"]').click()
+        current = box.locator('input[role="combobox"]').input_value()
+        box.locator('button[aria-label="Open"]').click()
         options = page.locator('[role="option"]')
-        current = box.inner_text()
-        pick = next((i for i in range(options.count()) if options.nth(i).inner_text() not in current), None)
+        options.first.wait_for(timeout=10_000)
+        pick = next((i for i in range(options.count()) if options.nth(i).inner_text().strip() != current), None)
         if pick is None:
             page.keyboard.press("Escape")
             continue

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from optim_core.spec import Param
+from optim_core.spec import Param, SpecError
 
 
 def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
@@ -82,16 +82,28 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
         if param.low == 0 and not param.low_open:
             options = [0.0, *options]  # ε = 0 is allowed: the slider's first stop
         options = with_value(options, value) if value > 0 else options
-        st.session_state[key] = value if value in options else snap(options, value)
+        shown = value if value in options else snap(options, value)
     else:
         options = with_value(linear_options(float(param.low), float(param.high)), value)
-        st.session_state[key] = value
+        shown = value
+    if st.session_state[key] != shown or not isinstance(st.session_state[key], float):
+        st.session_state[key] = shown  # only when it changes (see steps_control)
+    options = [o for o in options if _accepts(param, o)]  # an open end (gamma in (0, 1]) is not a stop
     return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+
+
+def _accepts(param: Param, value: float) -> bool:
+    try:
+        param.check_range(value, param.name)
+    except SpecError:
+        return False
+    return True
 
 
 def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
     """A number of steps on a grid of ``grid``, holding any value of ``param``'s range exactly."""
-    st.session_state[key] = int(st.session_state.get(key, param.default))
+    if not isinstance(st.session_state.get(key), int):  # written only when needed: a write each run
+        st.session_state[key] = int(st.session_state.get(key, param.default))  # would drop queued key presses
     options = with_value(list(range(max(grid, int(param.low)), int(param.high) + 1, grid)), st.session_state[key])
     return container.select_slider(label, options, key=key, help=param.doc)
 

@@ -178,10 +178,8 @@ def _with_animation(fig: go.Figure, result: Result) -> dict:
         fx, fy = _heads(result, int(step))
         frame_data = [{"type": "scatter", "x": fx.tolist(), "y": fy.tolist()}]
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
-    # redraw: a transition without it replots only the moved traces and drops the filled
-    # contour until the next full draw (plotly.js draws contour and heatmap layers anew each time).
-    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}
-    play = {"frame": {"duration": 60, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+    play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0}}
     spec["layout"]["updatemenus"] = [
         {
             "type": "buttons", "direction": "left", "showactive": False,
