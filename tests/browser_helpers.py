@@ -11,7 +11,8 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
 ARTIFACTS_DIR.mkdir(exist_ok=True)
 
 # A digest of a Plotly chart's data, read from the graph div Plotly attaches it to. Arrays
-# may arrive as plain arrays, typed arrays or Plotly's base64 form ({dtype, bdata}).
+# may arrive as plain arrays, typed arrays or Plotly's base64 form ({dtype, bdata}); the surface of
+# the contour chart is a layout image, whose data URI's tail is part of the digest.
 DIGEST_JS = """el => {
   const summary = v => {
     if (v == null) return null;
@@ -22,7 +23,8 @@ DIGEST_JS = """el => {
     }
     return String(v);
   };
-  return JSON.stringify((el.data || []).map(t => [t.type, t.name, summary(t.x), summary(t.y), summary(t.z)]));
+  const pictures = ((el.layout || {}).images || []).map(i => String(i.source || '').slice(-48));
+  return JSON.stringify([pictures, (el.data || []).map(t => [t.type, t.name, summary(t.x), summary(t.y), summary(t.z)])]);
 }"""
 
 

@@ -17,8 +17,18 @@ PATHS = ["", "lessons", "schedules", "sweep", "reference"]
 def choose(page: Page, label: str, option: str) -> None:
     """Open the select box labelled ``label`` and click ``option``, as a user does."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.locator('button[aria-label="Open"]').click()  # Streamlit 1.67: a react-aria combo box
+    open_list(box)
     page.locator('[role="option"]').filter(has_text=option).first.click()
+
+
+def open_list(box) -> None:
+    """Open a select box's list of options. Streamlit 1.67 draws a react-aria combo box, whose
+    list a click on its button did not open under Playwright; Arrow Down opens it, as for a
+    keyboard user."""
+    field = box.locator('input[role="combobox"]')
+    field.focus()
+    field.press("ArrowDown")
+    box.page.locator('[role="option"]').first.wait_for(timeout=10_000)
 
 
 def charts_hold_data(page: Page) -> None:
@@ -60,9 +70,8 @@ def test_another_option_of_every_select_box_on_the_page(page: Page, app_url, pat
         if not box.is_visible():
             continue
         current = box.locator('input[role="combobox"]').input_value()
-        box.locator('button[aria-label="Open"]').click()
+        open_list(box)
         options = page.locator('[role="option"]')
-        options.first.wait_for(timeout=10_000)
         pick = next((i for i in range(options.count()) if options.nth(i).inner_text().strip() != current), None)
         if pick is None:
             page.keyboard.press("Escape")

@@ -87,14 +87,21 @@ def test_the_play_button_moves_all_heads_together(page: Page, app_url):
     read_heads = """el => JSON.stringify(Array.from(Array.from(el.querySelectorAll('.scatterlayer .trace')).pop()
         .querySelectorAll('.point')).map(p => p.getAttribute('transform')))"""
     chart = page.locator(".js-plotly-plot").first
+    filled = (
+        "el => Array.from(el.querySelectorAll('.imagelayer image')).map(i => (i.getAttribute('href') || '').length)"
+    )
+    shapes = chart.evaluate(filled)
+    assert len(shapes) == 1 and shapes[0] > 5000  # the filled surface, drawn as one picture
     at_end = chart.evaluate(read_heads)
     chart.locator(".slider-rail-touch-rect").first.click(position={"x": 3, "y": 20})  # the start of the rail
     page.wait_for_timeout(500)
     at_start = chart.evaluate(read_heads)
     assert at_start != at_end
+    assert chart.evaluate(filled) == shapes  # moving the step keeps the surface drawn
     chart.get_by_text("▶ play").click()
     page.wait_for_timeout(1500)
     playing = chart.evaluate(read_heads)
+    assert chart.evaluate(filled) == shapes  # and so does playing
 
     assert playing != at_start  # the heads moved on from step 0
     assert len(set(json.loads(at_start))) == 1  # at step 0 every head is on the start point
@@ -208,7 +215,7 @@ def test_a_run_panel_stays_open_when_its_rate_changes(page: Page, app_url):
     rate.press("ArrowRight")
     wait_for_change(page, before)
     wait_idle(page)
-    panel = page.locator('[data-testid="stExpander"]').first
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text="Gradient descent").first
     expect(panel.locator('[data-testid="stSlider"]').first).to_be_visible()  # still open, showing its sliders
     assert_no_exception(page)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import struct
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -67,6 +70,58 @@ CLICK_TARGET = "click to set the start"
 MAX_FRAMES = 80
 
 
+SURFACE_LEVELS = 30
+SURFACE_PIXELS = 360  # per side of the surface's picture (the contour grid is resampled to it)
+SURFACE_DARK, SURFACE_LIGHT = 10, 255  # grey of the lowest and the highest band
+
+
+def surface_picture(shown: np.ndarray, levels: int = SURFACE_LEVELS) -> tuple[str, float, float]:
+    """The surface as filled contour bands with a thin line between bands, as a PNG data URI
+    (rows follow y upwards, like the grid); and the band range (low, high) for the colour bar.
+
+    A picture in the layout, not a contour trace: plotly.js replots only the traces an animation
+    frame names and drops the layers of the others, so a contour trace vanished while ▶ play or
+    the step slider moved the heads. Undefined points are transparent.
+    """
+    finite = np.isfinite(shown)
+    low, high = (float(shown[finite].min()), float(shown[finite].max())) if finite.any() else (0.0, 1.0)
+    span = high - low if high > low else 1.0
+    band = np.clip(np.floor((np.where(finite, shown, low) - low) / span * levels), 0, levels - 1)
+    grey = SURFACE_DARK + (SURFACE_LIGHT - SURFACE_DARK) * (band + 0.5) / levels
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    grey = np.where(edge, grey * 0.82, grey)
+    rgba = np.empty((*shown.shape, 4), dtype=np.uint8)
+    rgba[..., :3] = grey[..., None].round().astype(np.uint8)
+    rgba[..., 3] = np.where(finite, 255, 0)
+    return png_data_uri(rgba[::-1]), low, high  # PNG rows run downwards
+
+
+def png_data_uri(rgba: np.ndarray) -> str:
+    """An 8-bit RGBA image (rows, columns, 4) as a PNG data URI (zlib and struct suffice)."""
+    height, width, _ = rgba.shape
+    raw = np.concatenate([np.zeros((height, 1), dtype=np.uint8), rgba.reshape(height, -1)], axis=1).tobytes()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _resample(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, pixels: int) -> np.ndarray:
+    """``z`` on a ``pixels`` × ``pixels`` grid over the same box, bilinear (for a smooth picture)."""
+    fx = np.interp(np.linspace(xs[0], xs[-1], pixels), xs, np.arange(xs.size))
+    fy = np.interp(np.linspace(ys[0], ys[-1], pixels), ys, np.arange(ys.size))
+    x0, y0 = np.minimum(fx.astype(int), xs.size - 2), np.minimum(fy.astype(int), ys.size - 2)
+    tx, ty = fx - x0, fy - y0
+    top = z[y0][:, x0] * (1 - tx) + z[y0][:, x0 + 1] * tx
+    bottom = z[y0 + 1][:, x0] * (1 - tx) + z[y0 + 1][:, x0 + 1] * tx
+    return top * (1 - ty[:, None]) + bottom * ty[:, None]
+
+
 def contour_figure(
     surface: Surface,
     result: Result | None,
@@ -77,28 +132,29 @@ def contour_figure(
     """The surface as filled contours with every trajectory, its start and the known minima.
 
     A transparent grid of points lets a click choose a new start (the page reads the
-    selection), and with ``animate`` a play button and a step slider move the heads of all
-    trajectories together in the browser (the frames carry only the heads).
+    selection) and shows f on hover, and with ``animate`` a play button and a step slider move
+    the heads of all trajectories together in the browser (the frames carry only the heads).
     """
     xs, ys, z = grid if grid is not None else surface.grid()
     shown, title = contour_levels(z, surface.log_levels)
+    with np.errstate(invalid="ignore"):
+        picture, low, high = surface_picture(_resample(xs, ys, shown, SURFACE_PIXELS))
+    (x0, x1), (y0, y1) = surface.domain
     fig = go.Figure()
+    fig.add_layout_image(
+        source=picture, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+        sizing="stretch", layer="below", name="surface",
+    )  # fmt: skip
     fig.add_trace(
-        go.Contour(
-            x=xs,
-            y=ys,
-            z=shown.astype(np.float32),  # display only: half the bytes of float64
-            colorscale="Greys",
-            reversescale=True,
-            ncontours=30,
-            contours={"coloring": "fill", "showlines": True},
-            line={"width": 0.5, "color": "rgba(80,80,80,0.35)"},
-            colorbar={"title": {"text": title}, "thickness": 12},
-            hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<extra></extra>",
-            name="surface",
-            showlegend=False,
+        go.Scatter(  # the colour bar of the picture: one point, never seen
+            x=[x0], y=[y0], mode="markers", name="surface", showlegend=False, hoverinfo="skip",
+            marker={
+                "size": 0.1, "opacity": 0, "color": [low], "cmin": low, "cmax": high, "showscale": True,
+                "colorscale": [[0, f"rgb{(SURFACE_DARK,) * 3}"], [1, f"rgb{(SURFACE_LIGHT,) * 3}"]],
+                "colorbar": {"title": {"text": title}, "thickness": 12},
+            },
         )
-    )
+    )  # fmt: skip
     if result is not None:
         for i in range(len(result.runs)):
             fig.add_trace(_path_trace(result, i))
@@ -125,7 +181,6 @@ def contour_figure(
                 hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>%{text}<extra></extra>",
             )
         )
-    (x0, x1), (y0, y1) = surface.domain
     targets_x, targets_y = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
     fig.add_trace(
         go.Scatter(
@@ -135,12 +190,20 @@ def contour_figure(
             marker={"size": 9, "color": "rgba(0,0,0,0)"},
             name=CLICK_TARGET,
             showlegend=False,
-            hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>",
+            customdata=surface.value(targets_x, targets_y).ravel().astype(np.float32),
+            hovertemplate="f = %{customdata:.4g}<br>click: start at (%{x:.3g}, %{y:.3g})<extra></extra>",
         )
     )
     fig.update_layout(
-        xaxis={"title": "x", "range": [x0, x1], "constrain": "domain"},
-        yaxis={"title": "y", "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1},
+        xaxis={"title": "x", "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
+        yaxis={
+            "title": "y",
+            "range": [y0, y1],
+            "scaleanchor": "x",
+            "scaleratio": 1,
+            "showgrid": False,
+            "zeroline": False,
+        },
         clickmode="event+select",
         **_layout(font_scale, height=680),
     )
