@@ -151,8 +151,9 @@ async def heavy_links(url: str, links: int) -> tuple[list[str], list[float]]:
     return failures, timings
 
 
-def settle(pid: int, seconds: float = 60.0) -> float:
-    """Memory once the closed sessions are dropped: the lowest of a minute's samples."""
+def settle(pid: int, seconds: float = 180.0) -> float:
+    """Memory once the closed sessions are dropped (Streamlit keeps a disconnected session for
+    server.disconnectedSessionTTL, 120 s): the lowest sample over three minutes."""
     low, deadline = rss_mb(pid), time.monotonic() + seconds
     while time.monotonic() < deadline:
         time.sleep(2)

@@ -409,6 +409,19 @@ def sweep(
     )
 
 
+def sweep_axis(low: float, high: float, count: int) -> np.ndarray:
+    """``count`` values from ``low`` to ``high``: log-spaced where the range spans decades, linear
+    otherwise; rounded to the fewest significant digits (3 or more) that keep them apart, so a
+    cell's value reads as typed wherever it is shown (a click opens it in the Playground)."""
+    spans_decades = low > 0 and high / low >= 50
+    raw = np.geomspace(low, high, count) if spans_decades else np.linspace(low, high, count)
+    for digits in range(3, 17):
+        values = np.array([float(f"{v:.{digits}g}") for v in raw])
+        if np.unique(values).size == values.size:
+            return values
+    return raw
+
+
 @dataclass
 class BasinMap:
     """Start points on a grid and the minimum each run reaches: arrays shaped (len(ys), len(xs))."""

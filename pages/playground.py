@@ -12,7 +12,7 @@ from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.compute import run_scenario, surface_grid, table_csv
-from ui.controls import explicit, param_control, steps_control
+from ui.controls import explicit, hold, param_control, steps_control
 from ui.figures import (
     contour_figure,
     distance_figure,
@@ -316,7 +316,7 @@ with right:
 st.subheader("At one step")
 # The slider is made anew when its range changes; its value comes from the durable choice.
 inspected = ss.get("pg_inspect")
-ss["pg_step"] = state.steps if inspected is None else min(inspected, state.steps)
+hold("pg_step", state.steps if inspected is None else min(inspected, state.steps), state.steps)
 st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
 step = int(ss["pg_step"])
 left, right = st.columns([3, 2])

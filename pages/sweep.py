@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import streamlit as st
 
-from optim_core.api import basin_map, sweep
+from optim_core.api import basin_map, sweep, sweep_axis
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from optim_core.spec import SpecError, format_spec
@@ -103,7 +102,9 @@ valid_axes = sweepable(ss["sw_optimizer"], ss["sw_convention"])
 if axes[0] not in valid_axes or axes[1] not in valid_axes or axes[0] == axes[1]:
     if axes != (None, None):
         ignored.append(f"x, y: cannot sweep {axes[0]} against {axes[1]} for {ss['sw_optimizer']}")
+    bounds_from_link = {widget: ss[widget] for widget in linked if widget.endswith(("_low", "_high"))}
     reset_axes()
+    ss.update(bounds_from_link)  # checked below against the axes' keys
 for axis in "xy":
     key = ss[f"sw_{axis}"]
     default_low, default_high = default_range(key)
@@ -163,26 +164,14 @@ def computed(name: str, inputs: dict, text: str, compute):
     return ss[f"sw_{name}_result"]
 
 
-def axis_values(key: str, low: float, high: float) -> np.ndarray:
-    """Log-spaced where the range spans decades, linear otherwise; rounded to the fewest
-    significant digits (3 or more) that keep the cells apart, so a cell opens in the Playground
-    with a value its controls show as typed."""
-    raw = np.geomspace(low, high, resolution) if low > 0 and high / low >= 50 else np.linspace(low, high, resolution)
-    for digits in range(3, 17):
-        values = np.array([float(f"{v:.{digits}g}") for v in raw])
-        if np.unique(values).size == values.size:
-            return values
-    return raw
-
-
 refused = False
 try:
     for axis, key in (("x", x_key), ("y", y_key)):
         problem = axis_problem(key, *ranges[axis])
         if problem:
             raise SpecError(f"{axis} axis: {problem}")
-    xs = axis_values(x_key, *ranges["x"])
-    ys = axis_values(y_key, *ranges["y"])
+    xs = sweep_axis(*ranges["x"], resolution)
+    ys = sweep_axis(*ranges["y"], resolution)
     inputs = {
         "surface": surface_name, "optimizer": optimizer, "x": [x_key, *xs.tolist()], "y": [y_key, *ys.tolist()],
         "steps": steps, "convention": convention, "tolerance": tolerance,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -320,3 +321,86 @@ def test_schedules_tampered_url_is_named_and_ignored():
     text = at.warning[0].value
     assert "gamma=7 is out of range" in text and "linear" in text and "lr" in text
     assert len(figures(at)) == 9
+
+
+# ----- what a first session hit (issue 13), each through the widgets ----------------------------------
+@pytest.mark.parametrize("schedule", ["cosine", "cyclic", "warmup_cosine"])
+def test_schedules_with_optional_keys_can_be_chosen_in_the_playground(schedule):
+    at = open_app()
+    at.selectbox(key="pg_schedule").set_value(schedule).run()
+    assert not at.exception, at.exception
+    assert at.query_params["schedule"] == schedule and figures(at)
+
+
+@pytest.mark.parametrize(
+    ("expression", "start"),
+    [("y*log(x)", None), ("sqrt(x)+y**2", None), ("x**2+y**2", (1e6, 1.0))],
+)
+def test_a_run_the_core_refuses_is_a_message_beside_the_last_picture_and_the_url_keeps_it(expression, start):
+    at = open_app()
+    at.selectbox(key="pg_surface").set_value("custom").run()
+    good_url, good_figure = dict(at.query_params), figures(at)[0]
+    at.text_input(key="pg_s_custom_expr").input(expression).run()
+    if start is not None:
+        at.number_input(key="pg_start_x").set_value(start[0]).run()
+    assert not at.exception
+    assert len(at.error) == 1 and (
+        "undefined at the start point" in at.error[0].value or "outside" in at.error[0].value
+    )
+    if start is None:
+        assert dict(at.query_params) == good_url and figures(at)[0] == good_figure
+    at.text_input(key="pg_s_custom_expr").input("x**2 + 2*y**2").run()
+    if start is not None:
+        at.number_input(key="pg_start_x").set_value(1.0).run()
+    assert not at.error and "2*y" in at.query_params["surface"]  # the next good input applies
+
+
+def test_the_inspected_step_stays_at_the_end_when_the_steps_change():
+    at = open_app()
+    assert at.slider(key="pg_step").value == 500
+    at.select_slider(key="pg_steps").set_value(510).run()
+    assert at.slider(key="pg_step").value == 510 and "step" not in at.query_params
+    at.slider(key="pg_step").set_value(200).run()
+    at.select_slider(key="pg_steps").set_value(300).run()
+    assert at.slider(key="pg_step").value == 200 and at.query_params["step"] == "200"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "count"), [(2.7e-6, 0.0027, 50), (0.0, 0.99, 80), (0.9, 0.9999, 80), (1e-10, 1e-2, 5)]
+)
+def test_sweep_cells_hold_short_round_values(low, high, count):
+    """A click on a cell opens the Playground with the cell's value: it must be one a control shows as typed."""
+    from optim_core.api import sweep_axis
+
+    values = sweep_axis(low, high, count)
+    assert values.size == count and np.unique(values).size == count
+    assert values[0] == pytest.approx(low, rel=1e-3, abs=1e-12) and values[-1] == pytest.approx(high, rel=1e-3)
+    assert max(len(f"{v:g}") for v in values) <= 8, [f"{v:g}" for v in values][:5]
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ({"steps": "15"}, "15 is not on the control's grid of 10 (nearest: 10 or 20)"),
+        ({"x_from": "-1000000"}, "lr=-1000000 is out of range"),
+        ({"x_from": "-5"}, "lr=-5 is out of range"),
+        ({"x_from": "0.5", "x_to": "0.1"}, "must be below"),
+    ],
+)
+def test_a_tampered_sweep_link_falls_back_with_a_warning_and_still_draws(query, fragment):
+    at = open_app("pages/sweep.py", query=query)
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and fragment in at.warning[0].value.replace("\\", "")
+    assert len(figures(at)) == 4
+
+
+def test_the_lessons_page_keeps_its_slider_in_the_url():
+    at = open_app("pages/lessons.py")
+    at.slider(key="lessons_percent").set_value(50).run()
+    assert at.query_params["percent"] == "50"
+    again = open_app("pages/lessons.py", query={"percent": "50"})
+    link_warnings = [w.value for w in again.warning if "link" in w.value]  # (a verdict may be a warning too)
+    assert again.slider(key="lessons_percent").value == 50 and not link_warnings
+    tampered = open_app("pages/lessons.py", query={"percent": "33", "x": "1"})
+    text = next(w.value for w in tampered.warning if "link" in w.value)
+    assert "percent" in text and "unknown parameter" in text and tampered.slider(key="lessons_percent").value == 100

@@ -61,3 +61,29 @@ def test_heavy_results_stay_within_the_budget():
         assert cache.bytes <= cache.budget
     assert min(sizes) > 7_000_000  # each is large: the budget, not a count, is what bounds them
     assert len(cache) == cache.budget // min(sizes)
+
+
+def test_entries_unused_for_the_idle_time_are_dropped():
+    now = [0.0]
+    cache = ByteBudgetCache(budget=10**6, idle_seconds=120, sweep_every=None, clock=lambda: now[0])
+    cache.put("old", np.zeros(100))
+    now[0] = 100.0
+    cache.put("new", np.zeros(100))
+    now[0] = 150.0
+    assert cache.expire() == 1 and "old" not in cache and "new" in cache
+    cache.get("new")  # a use keeps it
+    now[0] = 260.0
+    assert cache.expire() == 0 and "new" in cache
+    now[0] = 400.0
+    assert cache.expire() == 1 and len(cache) == 0 and cache.bytes == 0
+
+
+def test_the_background_sweep_expires_entries_by_itself():
+    import time
+
+    cache = ByteBudgetCache(budget=10**6, idle_seconds=0.05, sweep_every=0.02)
+    cache.put("a", np.zeros(100))
+    deadline = time.monotonic() + 5
+    while "a" in cache and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "a" not in cache and cache.bytes == 0

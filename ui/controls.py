@@ -86,10 +86,22 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
     else:
         options = with_value(linear_options(float(param.low), float(param.high)), value)
         shown = value
-    if st.session_state[key] != shown or not isinstance(st.session_state[key], float):
-        st.session_state[key] = shown  # only when it changes (see steps_control)
     options = [o for o in options if _accepts(param, o)]  # an open end (gamma in (0, 1]) is not a stop
+    hold(key, float(shown), options)
     return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+
+
+def hold(key: str, value, signature) -> None:
+    """Give a control ``value`` through its session key, before it is drawn.
+
+    Written only when the value differs or the control is made anew (its ``signature``, the
+    options or range, changed: Streamlit then gives it a new identity that forgets the value). A
+    write on every run would drop the key presses the browser has queued meanwhile.
+    """
+    mark = hash(tuple(signature) if isinstance(signature, list) else signature)
+    if st.session_state.get(key) != value or st.session_state.get(f"_signature_{key}") != mark:
+        st.session_state[key] = value
+        st.session_state[f"_signature_{key}"] = mark
 
 
 def _accepts(param: Param, value: float) -> bool:
@@ -102,9 +114,9 @@ def _accepts(param: Param, value: float) -> bool:
 
 def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
     """A number of steps on a grid of ``grid``, holding any value of ``param``'s range exactly."""
-    if not isinstance(st.session_state.get(key), int):  # written only when needed: a write each run
-        st.session_state[key] = int(st.session_state.get(key, param.default))  # would drop queued key presses
-    options = with_value(list(range(max(grid, int(param.low)), int(param.high) + 1, grid)), st.session_state[key])
+    value = int(st.session_state.get(key, param.default))
+    options = with_value(list(range(max(grid, int(param.low)), int(param.high) + 1, grid)), value)
+    hold(key, value, options)
     return container.select_slider(label, options, key=key, help=param.doc)
 
 

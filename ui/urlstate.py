@@ -17,6 +17,8 @@ from typing import Any
 
 import streamlit as st
 
+from optim_core.spec import echo
+
 
 @dataclass(frozen=True)
 class Field:
@@ -39,7 +41,7 @@ def restore(page: str, fields: Sequence[Field]) -> list[str]:
     if not incoming or (not first and json.dumps(incoming, sort_keys=True) in _history(page)):
         return []
     known = {field.url_key: field for field in fields}
-    ignored = [f"unknown parameter {key[:30]!r}" for key in incoming if key not in known]
+    ignored = [f"unknown parameter {echo(key, 30)}" for key in incoming if key not in known]
     for key, values in incoming.items():
         field = known.get(key)
         if field is None:
@@ -71,7 +73,7 @@ def store(page: str, fields: Sequence[Field]) -> None:
 def choice(options: Sequence[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
-            raise ValueError(f"{text[:40]!r} is not one of {', '.join(options)}")
+            raise ValueError(f"{echo(text)} is not one of {', '.join(options)}")
         return text
 
     return parse
@@ -82,9 +84,12 @@ def integer(low: int, high: int, step: int = 1) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise ValueError(f"{text[:40]!r} is not a whole number") from None
-        if not low <= value <= high or (value - low) % step:
+            raise ValueError(f"{echo(text)} is not a whole number") from None
+        if not low <= value <= high:
             raise ValueError(f"{value} is out of range; allowed: {low} to {high} in steps of {step}")
+        if (value - low) % step:
+            below = value - (value - low) % step
+            raise ValueError(f"{value} is not on the control's grid of {step} (nearest: {below} or {below + step})")
         return value
 
     return parse
@@ -95,7 +100,7 @@ def number(low: float, high: float) -> Callable[[str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{text[:40]!r} is not a number") from None
+            raise ValueError(f"{echo(text)} is not a number") from None
         if not (low <= value <= high):
             raise ValueError(f"{value:g} is out of range; allowed: {low:g} to {high:g}")
         return value
