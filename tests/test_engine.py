@@ -5,20 +5,17 @@ from __future__ import annotations
 import io
 import json
 import math
-import subprocess
-import sys
 import threading
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_cli, run_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optim_core import Scenario, SpecError, engine, kernel, simulate, sweep
 from optim_core.api import rule_variants, warm_up
-from optim_core.cli import main as cli_main
 from optim_core.engine import MAX_RECORDED_FLOATS
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
@@ -439,16 +436,6 @@ def test_bad_scenario_files_are_refused_with_a_message(text, message):
         Scenario.from_json(text)
 
 
-def run_cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = cli_main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_cli_writes_the_tidy_table_the_api_gives():
     code, out, err = run_cli(
         "--surface", "rosenbrock", "--optimizer", "adam:lr=0.05", "--optimizer", "gd:lr=0.001",
@@ -491,12 +478,7 @@ def test_cli_bad_input_exits_2_with_one_line(args):
 
 
 def test_python_dash_m_entry_point():
-    process = subprocess.run(
-        [sys.executable, "-m", "optim_core", "--steps", "2", "--surface", "booth", "--optimizer", "gd"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    process = run_module("--steps", "2", "--surface", "booth", "--optimizer", "gd")
     assert process.returncode == 0, process.stderr
     assert "gd" in process.stderr
 

@@ -6,32 +6,18 @@ never a traceback; the ranges a path accepts are the ranges the others accept.
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
 import sympy
+from cli_helpers import run_cli, run_module
 
 from optim_core.api import SEED, STEPS, TOLERANCE, Scenario, simulate
-from optim_core.cli import main as cli_main
 from optim_core.spec import SpecError, parse_spec
 from surfaces import ExpressionError, make_surface
 from surfaces.custom import FUNCTIONS, MAX_DERIVATIVE_NODES
-
-
-def run_cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = cli_main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
@@ -304,11 +290,6 @@ def test_a_derivative_too_large_is_refused_with_the_reason():
 
 # ----- the command line in a fresh process ---------------------------------------------------------
 def test_a_fresh_process_refuses_a_bad_path_in_one_line():
-    process = subprocess.run(
-        [sys.executable, "-m", "optim_core", "--steps", "2", "--optimizer", "gd", "--csv", "/nonexistent/x.csv"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    process = run_module("--steps", "2", "--optimizer", "gd", "--csv", "/nonexistent/x.csv")
     assert process.returncode == 2 and "Traceback" not in process.stderr
     assert process.stderr.strip().startswith("error: --csv")
