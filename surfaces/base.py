@@ -44,6 +44,8 @@ class SurfaceInfo:
     notes: str
     # Hyperparameters under which each optimizer's behaviour here is instructive.
     suggested: dict[str, dict[str, float]] = field(default_factory=dict)
+    # What the two coordinates are, for axis titles (the neuron's are its weight and bias).
+    axes: tuple[str, str] = ("x", "y")
 
 
 class Surface:

@@ -70,6 +70,7 @@ class SparseDense(Surface):
         "The lecture's sparse-feature problem with reconstructed data (seeded; the lecture "
         "does not publish its data). w's input is zero for most points, so its gradient is "
         "small (full batch) or exactly zero on most mini-batches.",
+        axes=("w (weight of the sparse feature)", "b (bias)"),
     )
     domain = ((-6.0, 6.0), (-6.0, 6.0))
     starts = ((-4.0, 4.0), (-5.0, -5.0), (5.0, 4.0))

@@ -13,31 +13,25 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from optim_core.api import Result
+from optim_core.optimizers import OPTIMIZERS
 from surfaces import Surface
+from ui import style
+from ui.style import DASHES
 
-# Paul Tol's "muted" qualitative scheme: nine colours that stay distinct for the common forms
-# of colour blindness. One colour per optimizer on every view and page.
-OPTIMIZER_COLOURS = {
-    "gd": "#332288",
-    "momentum": "#CC6677",
-    "nag": "#882255",
-    "adagrad": "#117733",
-    "rmsprop": "#44AA99",
-    "adadelta": "#999933",
-    "adam": "#AA4499",
-    "adamax": "#DDCC77",
-    "nadam": "#88CCEE",
-}
-# A second run of the same optimizer keeps its colour and changes its dash.
-DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
-FONT = {"family": "Inter, Helvetica, Arial, sans-serif"}
+
+def colour_of(optimizer: str) -> str:
+    """One colour per optimizer on every view and page (see ``ui.style.PALETTE``)."""
+    return style.optimizer_colour(optimizer, tuple(OPTIMIZERS))
 
 
 def run_style(result: Result, run: int) -> dict:
     """The colour of the run's optimizer; a second label of the same optimizer gets a new dash."""
     info = result.runs[run]
     labels = list(dict.fromkeys(r.label for r in result.runs[: run + 1] if r.optimizer == info.optimizer))
-    return {"color": OPTIMIZER_COLOURS[info.optimizer], "dash": DASHES[labels.index(info.label) % len(DASHES)]}
+    return {"color": colour_of(info.optimizer), "dash": DASHES[labels.index(info.label) % len(DASHES)]}
+
+
+LOG_HEIGHT = "f − f<sub>min</sub> (log)"  # the colour bar and the loss axis say the same
 
 
 def height_transform(z: np.ndarray, log: bool) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
@@ -56,7 +50,7 @@ def height_transform(z: np.ndarray, log: bool) -> tuple[Callable[[np.ndarray], n
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.log10(np.maximum(np.asarray(values) - low, 0) + offset)
 
-        return compress, "log₁₀(f − min)"
+        return compress, LOG_HEIGHT
     return (lambda values: np.asarray(values)), "f"
 
 
@@ -72,7 +66,22 @@ MAX_FRAMES = 80
 
 SURFACE_LEVELS = 30
 SURFACE_PIXELS = 360  # per side of the surface's picture (the contour grid is resampled to it)
-SURFACE_DARK, SURFACE_LIGHT = 10, 255  # grey of the lowest and the highest band
+SURFACE_DARK, SURFACE_LIGHT = 185, 255  # grey of the lowest and the highest band: light, so every
+# optimizer colour reads on every band; the thin level lines between bands carry the shape
+
+
+CONTOUR_HEIGHT = 590  # px in both modes: on a 1280 × 720 projector the whole contour fits below the title
+MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimizer
+
+
+def _power_ticks(low: float, high: float, title: str) -> dict:
+    """Colour-bar ticks at powers of ten when the bar shows log₁₀ of heights."""
+    if title != LOG_HEIGHT or not np.isfinite(low) or not np.isfinite(high) or high - low < 1:
+        return {}
+    powers = np.arange(np.ceil(low), np.floor(high) + 1)
+    if powers.size > 8:
+        powers = powers[:: int(np.ceil(powers.size / 8))]
+    return {"tickvals": powers.tolist(), "ticktext": [f"10<sup>{int(k)}</sup>" for k in powers]}
 
 
 def surface_picture(shown: np.ndarray, levels: int = SURFACE_LEVELS) -> tuple[str, float, float]:
@@ -91,7 +100,7 @@ def surface_picture(shown: np.ndarray, levels: int = SURFACE_LEVELS) -> tuple[st
     edge = np.zeros(band.shape, dtype=bool)
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
     edge[1:, :] |= band[1:, :] != band[:-1, :]
-    grey = np.where(edge, grey * 0.82, grey)
+    grey = np.where(edge, grey * 0.72, grey)
     rgba = np.empty((*shown.shape, 4), dtype=np.uint8)
     rgba[..., :3] = grey[..., None].round().astype(np.uint8)
     rgba[..., 3] = np.where(finite, 255, 0)
@@ -151,21 +160,23 @@ def contour_figure(
             marker={
                 "size": 0.1, "opacity": 0, "color": [low], "cmin": low, "cmax": high, "showscale": True,
                 "colorscale": [[0, f"rgb{(SURFACE_DARK,) * 3}"], [1, f"rgb{(SURFACE_LIGHT,) * 3}"]],
-                "colorbar": {"title": {"text": title}, "thickness": 12},
+                "colorbar": {"title": {"text": title, "side": "right"}, "thickness": 14, "xpad": 4,
+                             **_power_ticks(low, high, title)},
             },
         )
     )  # fmt: skip
     if result is not None:
         for i in range(len(result.runs)):
-            fig.add_trace(_path_trace(result, i))
+            fig.add_trace(_path_trace(result, i, font_scale))
         start = result.positions[:, 0]
         fig.add_trace(
             go.Scatter(
                 x=start[:, 0],
                 y=start[:, 1],
                 mode="markers",
-                marker={"symbol": "circle-open", "size": 12, "color": "black", "line": {"width": 2}},
+                marker={"symbol": "circle-open", "size": 12 * font_scale, "color": style.TEXT, "line": {"width": 2.5}},
                 name="start",
+                showlegend=False,  # the ring: its hover and the page's caption say what it is
                 hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>",
             )
         )
@@ -175,8 +186,14 @@ def contour_figure(
                 x=[m.x for m in surface.minima],
                 y=[m.y for m in surface.minima],
                 mode="markers",
-                marker={"symbol": "star", "size": 14, "color": "#E69F00", "line": {"width": 1, "color": "black"}},
+                marker={
+                    "symbol": "star",
+                    "size": 16 * font_scale,
+                    "color": MINIMUM_COLOUR,
+                    "line": {"width": 1.5, "color": style.TEXT},
+                },
                 name="minimum",
+                showlegend=False,
                 text=[f"f = {m.value:.4g}" + ("" if m.is_global else " (local)") for m in surface.minima],
                 hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>%{text}<extra></extra>",
             )
@@ -194,21 +211,18 @@ def contour_figure(
             hovertemplate="f = %{customdata:.4g}<br>click: start at (%{x:.3g}, %{y:.3g})<extra></extra>",
         )
     )
-    fig.update_layout(
-        xaxis={"title": "x", "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
+    x_title, y_title = surface.info.axes
+    _finish(
+        fig, font_scale, CONTOUR_HEIGHT, height_scales=False,
+        xaxis={"title": x_title, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
         yaxis={
-            "title": "y",
-            "range": [y0, y1],
-            "scaleanchor": "x",
-            "scaleratio": 1,
-            "showgrid": False,
-            "zeroline": False,
+            "title": y_title, "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+            "showgrid": False, "zeroline": False,
         },
         clickmode="event+select",
-        **_layout(font_scale, height=680),
-    )
+    )  # fmt: skip
     if result is not None and animate:
-        return _with_animation(fig, result)
+        return _with_animation(fig, result, font_scale)
     return fig
 
 
@@ -218,7 +232,7 @@ def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
     return points[:, 0], points[:, 1]
 
 
-def _with_animation(fig: go.Figure, result: Result) -> dict:
+def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> dict:
     """Heads of every path, moved together by a play button and a step slider (client-side).
 
     Returned as a plain figure dict: building the frames as graph objects would cost Plotly's
@@ -229,7 +243,7 @@ def _with_animation(fig: go.Figure, result: Result) -> dict:
     fig.add_trace(
         go.Scatter(
             x=x, y=y, mode="markers", name="heads", showlegend=False,
-            marker={"size": 13, "color": colours, "line": {"width": 2, "color": "white"}},
+            marker={"size": 13 * font_scale, "color": colours, "line": {"width": 2, "color": "white"}},
             hoverinfo="skip",
         )
     )  # fmt: skip
@@ -243,10 +257,12 @@ def _with_animation(fig: go.Figure, result: Result) -> dict:
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
     play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0}}
+    # One row under the plot: the buttons, then the slider (labels only every few frames).
+    spec["layout"]["margin"]["b"] = int(70 * font_scale)
     spec["layout"]["updatemenus"] = [
         {
             "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "y": -0.32, "xanchor": "left", "yanchor": "top", "pad": {"t": 0, "r": 10},
+            "x": 0.0, "y": 0, "xanchor": "left", "yanchor": "top", "pad": {"t": int(48 * font_scale), "r": 0},
             "buttons": [
                 {"label": "▶ play", "method": "animate", "args": [None, play]},
                 {"label": "❚❚ pause", "method": "animate", "args": [[None], still]},
@@ -255,14 +271,21 @@ def _with_animation(fig: go.Figure, result: Result) -> dict:
     ]  # fmt: skip
     spec["layout"]["sliders"] = [
         {
-            "active": len(steps) - 1, "x": 0.0, "y": -0.1, "len": 1.0, "currentvalue": {"prefix": "step "},
-            "steps": [{"label": str(step), "method": "animate", "args": [[str(step)], still]} for step in steps],
+            "active": len(steps) - 1, "x": 0.3, "y": 0, "len": 0.7, "xanchor": "left", "yanchor": "top",
+            "pad": {"t": int(30 * font_scale), "b": 0}, "ticklen": 4,
+            "currentvalue": {"prefix": "step ", "xanchor": "right", "font": {"size": round(style.FONT_SIZE * font_scale)}},
+            "font": {"size": round(0.8 * style.FONT_SIZE * font_scale)},
+            "steps": [
+                {"label": str(step) if k % 10 == 0 or k == len(steps) - 1 else "", "method": "animate",
+                 "args": [[str(step)], still], "value": str(step)}
+                for k, step in enumerate(steps)
+            ],
         }
     ]  # fmt: skip
     return spec
 
 
-def _path_trace(result: Result, i: int) -> go.Scatter:
+def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     """One run's path with hover details (step, loss, η_t, effective rate)."""
     n = int(result.valid_rows[i])
     path = result.positions[i, :n]
@@ -277,8 +300,8 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
         x=path[:, 0],
         y=path[:, 1],
         mode="lines+markers" if n <= 60 else "lines",
-        line={"width": 2.5, **run_style(result, i)},
-        marker={"size": 4},
+        line={"width": style.line_width(font_scale), **run_style(result, i)},
+        marker={"size": 5 * font_scale},
         name=label + ("" if status in ("ok", "converged") else f" — {status}"),
         customdata=custom,
         hovertemplate=(
@@ -288,24 +311,14 @@ def _path_trace(result: Result, i: int) -> go.Scatter:
     )
 
 
-def _per_run_lines(fig: go.Figure, result: Result, values, row=None, col=None, dash_y=False) -> None:
-    for i, info in enumerate(result.runs):
-        n = int(result.valid_rows[i])
-        style = run_style(result, i)
-        for label, series, dash in values(i, n):
-            fig.add_trace(
-                go.Scatter(
-                    x=np.arange(series.size) + (1 if label.endswith("·") else 0),
-                    y=series,
-                    mode="lines",
-                    line={"width": 2, "color": style["color"], "dash": dash or style["dash"]},
-                    name=f"{html.escape(info.label)}{label.rstrip('·')}",
-                    legendgroup=info.label,
-                    hovertemplate=f"{html.escape(info.label)}{label.rstrip('·')}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
-                ),
-                row=row,
-                col=col,
-            )
+def _run_line(result: Result, i: int, x, y, font_scale: float, name: str | None = None, **extra) -> go.Scatter:
+    """One run's line on a chart against step: its optimizer's colour and its own dash."""
+    label = html.escape(result.runs[i].label)
+    return go.Scatter(
+        x=x, y=y, mode="lines", name=label if name is None else name, legendgroup=label,
+        line={"width": style.line_width(font_scale), **run_style(result, i)},
+        hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
+    )  # fmt: skip
 
 
 def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
@@ -313,63 +326,67 @@ def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
     fig = go.Figure()
     minimum = result.surface.min_value
     offset = 0.0 if minimum is None else minimum
-    for i, info in enumerate(result.runs):
+    for i in range(len(result.runs)):
         n = int(result.valid_rows[i])
         gap = result.loss[i, :n] - offset
         fig.add_trace(
-            go.Scatter(
-                x=np.arange(n),
-                y=np.maximum(gap, 1e-16) if minimum is not None else gap,
-                mode="lines",
-                line={"width": 2, **run_style(result, i)},
-                name=html.escape(info.label),
-                hovertemplate=f"{html.escape(info.label)}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
-            )
+            _run_line(result, i, np.arange(n), np.maximum(gap, 1e-16) if minimum is not None else gap, font_scale)
         )
     log = minimum is not None
-    fig.update_layout(
+    return _finish(
+        fig, font_scale, 360,
         xaxis={"title": "step"},
         yaxis={
-            "title": "f − f* (log)" if log else "f",
-            "type": "log" if log else "linear",
-            "exponentformat": "power",
-            **(_decade_ticks(fig) if log else {}),
+            "title": LOG_HEIGHT if log else "f", "type": "log" if log else "linear",
+            **(_log_ticks(fig.data) if log else {}),
         },
-        **_layout(font_scale, height=360),
-    )
-    return fig
+    )  # fmt: skip
 
 
-def _decade_ticks(fig: go.Figure) -> dict:
-    """A tick per power of ten on a log y axis whose data span a decade or more; else Plotly's
-    own ticks, which label values inside the decade (a tick per power alone would show none)."""
+def _log_ticks(traces) -> dict:
+    """Ticks of a log axis: one per power of ten (written 10ⁿ) when the data span a decade or
+    more; else Plotly's own ticks inside the decade, written in full (0.5, not "5")."""
     values = np.concatenate(
-        [np.asarray(trace.y, dtype=float).ravel() for trace in fig.data if trace.y is not None] or [[]]
+        [np.asarray(trace.y, dtype=float).ravel() for trace in traces if trace.y is not None] or [[]]
     )
     values = values[np.isfinite(values) & (values > 0)]
-    return {"dtick": 1} if values.size and np.log10(values.max()) - np.log10(values.min()) >= 1 else {}
+    if values.size and np.log10(values.max()) - np.log10(values.min()) >= 1:
+        return {"dtick": 1, "exponentformat": "power"}
+    return {"exponentformat": "none", "tickformat": ".3~g", "minorloglabels": "none"}
 
 
-def _layout(font_scale: float, height: int) -> dict:
-    return {
-        "height": int(height * (1 + 0.25 * (font_scale - 1))),
-        "margin": {"l": 50, "r": 20, "t": 30, "b": 45},
-        "font": {**FONT, "size": round(13 * font_scale)},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
-    }
+def _finish(
+    fig: go.Figure, font_scale: float, height: int, legend: str = "top", height_scales: bool = True, **layout
+) -> go.Figure:
+    """The house style (``ui.style``) under the figure's own layout; every axis styled alike."""
+    fig.update_layout(**style.layout(font_scale, height, legend))
+    if not height_scales:
+        fig.update_layout(height=height)
+    fig.update_xaxes(**style.axis())
+    fig.update_yaxes(**style.axis())
+    fig.update_layout(**layout)
+    return fig
 
 
-def schedule_figure(curves: dict[str, np.ndarray], font_scale: float = 1.0) -> go.Figure:
+# Schedules have no optimizer: their own colours from the same set, with a dash as a second cue.
+def _schedule_style(index: int, font_scale: float) -> dict:
+    return {"color": style.PALETTE[index % len(style.PALETTE)], "dash": DASHES[index % len(DASHES)],
+            "width": style.line_width(font_scale)}  # fmt: skip
+
+
+def schedule_figure(curves: dict[str, np.ndarray], font_scale: float = 1.0, height: int = 380) -> go.Figure:
     """η_t against t for several schedules (``curves`` maps a name to its η_t values)."""
     fig = go.Figure()
-    for name, values in curves.items():
-        fig.add_trace(go.Scatter(x=np.arange(values.size), y=values, mode="lines", name=name))
-    fig.update_layout(
-        xaxis={"title": "update t"},
-        yaxis={"title": "η<sub>t</sub>", "rangemode": "tozero"},
-        **_layout(font_scale, height=380),
-    )
-    return fig
+    for index, (name, values) in enumerate(curves.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(values.size), y=values, mode="lines", name=name, line=_schedule_style(index, font_scale)
+            )
+        )
+    return _finish(
+        fig, font_scale, height, xaxis={"title": "update t"}, yaxis={"title": "η<sub>t</sub>", "rangemode": "tozero"},
+        showlegend=len(curves) > 1,
+    )  # fmt: skip
 
 
 def schedule_grid_figure(curves: dict[str, np.ndarray], columns: int = 3, font_scale: float = 1.0) -> go.Figure:
@@ -377,18 +394,21 @@ def schedule_grid_figure(curves: dict[str, np.ndarray], columns: int = 3, font_s
 
     One shared axis would be dominated by the largest curve (cyclic reaches 10 η by default)."""
     rows = -(-len(curves) // columns)
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(curves), shared_xaxes=True, vertical_spacing=0.12)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(curves), shared_xaxes=True, vertical_spacing=0.14)
     for index, (name, values) in enumerate(curves.items()):
         row, col = divmod(index, columns)
         fig.add_trace(
-            go.Scatter(x=np.arange(values.size), y=values, mode="lines", name=name, showlegend=False),
-            row=row + 1,
-            col=col + 1,
-        )
+            go.Scatter(
+                x=np.arange(values.size), y=values, mode="lines", name=name, showlegend=False,
+                line={**_schedule_style(index, font_scale), "dash": "solid"},
+            ),
+            row=row + 1, col=col + 1,
+        )  # fmt: skip
+    _finish(fig, font_scale, 230 * rows)
     fig.update_yaxes(rangemode="tozero")
     fig.update_xaxes(title_text="update t", row=rows)
     fig.update_yaxes(title_text="η<sub>t</sub>", col=1)
-    fig.update_layout(**_layout(font_scale, height=230 * rows))
+    fig.update_annotations(font={"size": round(style.FONT_SIZE * font_scale), "color": style.TEXT})
     return fig
 
 
@@ -398,73 +418,84 @@ def distance_figure(result: Result, font_scale: float = 1.0) -> go.Figure | None
     if not surface.minima:
         return None
     fig = go.Figure()
-
-    def series(i, n):
-        path = result.positions[i, :n]
-        return [("", surface.nearest_minimum_distance(path[:, 0], path[:, 1]), None)]
-
-    _per_run_lines(fig, result, series)
-    fig.update_layout(
-        xaxis={"title": "step"},
-        yaxis={"title": "distance to the nearest minimum", "type": "log", "exponentformat": "power"},
-        **_layout(font_scale, height=320),
-    )
-    return fig
+    for i in range(len(result.runs)):
+        path = result.positions[i, : int(result.valid_rows[i])]
+        distance = surface.nearest_minimum_distance(path[:, 0], path[:, 1])
+        fig.add_trace(_run_line(result, i, np.arange(distance.size), distance, font_scale))
+    return _finish(
+        fig, font_scale, 320, xaxis={"title": "step"},
+        yaxis={"title": "distance to the nearest minimum", "type": "log", **_log_ticks(fig.data)},
+    )  # fmt: skip
 
 
 def effective_lr_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
-    """The effective learning rate per coordinate against step, log scale (x solid, y dotted)."""
-    fig = go.Figure()
-
-    def series(i, n):
-        eff = result.effective_lr[i, : max(n - 1, 0)]
-        return [(" (x)·", eff[:, 0], "solid"), (" (y)·", eff[:, 1], "dot")]
-
-    _per_run_lines(fig, result, series)
-    fig.update_layout(
-        xaxis={"title": "update"},
-        yaxis={
-            "title": "effective learning rate (log)",
-            "type": "log",
-            "exponentformat": "power",
-            **_decade_ticks(fig),
-        },
-        **_layout(font_scale, height=360),
-    )
+    """The effective learning rate per coordinate against update, log scale: one panel per
+    coordinate, one line (and legend entry) per run, runs told apart by colour and dash."""
+    axes = result.surface.info.axes
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05)
+    for i in range(len(result.runs)):
+        eff = result.effective_lr[i, : max(int(result.valid_rows[i]) - 1, 0)]
+        for col in (0, 1):
+            fig.add_trace(
+                _run_line(result, i, np.arange(1, eff.shape[0] + 1), eff[:, col], font_scale, showlegend=col == 0),
+                row=1, col=col + 1,
+            )  # fmt: skip
+    _finish(fig, font_scale, 360)
+    for col in (0, 1):
+        fig.update_xaxes(title_text=f"update · along {axes[col].split()[0]}", row=1, col=col + 1)
+    fig.update_yaxes(type="log", **_log_ticks(fig.data))
+    fig.update_yaxes(title_text="effective learning rate", col=1)
     return fig
 
 
 def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None, font_scale: float = 1.0) -> go.Figure:
-    """The surface in 3D with every path on it (heights log-compressed like the contour)."""
+    """The surface in 3D with every path drawn over it (heights log-compressed like the contour).
+
+    The surface is a half-transparent light sheet with level lines, and the paths are lifted a
+    little above it, so no valley floor hides them."""
     xs, ys, z = grid if grid is not None else surface.grid(60)
-    step = max(1, len(xs) // 60)
+    step = max(1, round(len(xs) / 60))  # 60 x 60: WebGL drawn in software costs seconds beyond that
     xs, ys, z = xs[::step], ys[::step], z[::step, ::step]
     transform, title = height_transform(z, surface.log_levels)
     shown = transform(z)
+    finite = shown[np.isfinite(shown)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    light = [[0, style.grey(SURFACE_DARK - 40)], [1, style.grey(SURFACE_LIGHT)]]
     fig = go.Figure(
         go.Surface(
-            x=xs, y=ys, z=shown.astype(np.float32), colorscale="Greys", reversescale=True, showscale=False, opacity=0.85
+            x=xs, y=ys, z=shown.astype(np.float32), colorscale=light, showscale=False, opacity=0.7,
+            contours={"z": {"show": True, "color": style.grey(120), "width": 1, "start": low, "end": high,
+                            "size": (high - low) / 15 or 1.0}},
+            hoverinfo="skip", name="surface",
         )
-    )
-    finite = shown[np.isfinite(shown)]
-    lift = 0.01 * float(np.ptp(finite)) if finite.size else 0.0  # keeps the paths above the surface
+    )  # fmt: skip
+    lift = 0.02 * (high - low)  # keeps the paths above the surface
     for i, info in enumerate(result.runs):
         n = int(result.valid_rows[i])
         path = result.positions[i, :n]
         fig.add_trace(
             go.Scatter3d(
-                x=path[:, 0], y=path[:, 1], z=transform(result.loss[i, :n]) + lift,
-                mode="lines", line={"width": 5, "color": run_style(result, i)["color"]}, name=html.escape(info.label),
+                x=path[:, 0], y=path[:, 1], z=transform(result.loss[i, :n]) + lift, mode="lines",
+                line={"width": 2 * style.line_width(font_scale), **run_style(result, i)}, name=html.escape(info.label),
             )
         )  # fmt: skip
     (x0, x1), (y0, y1) = surface.domain
+    tick = {"size": round(0.85 * style.FONT_SIZE * font_scale), "color": style.TEXT}
+    scene_axis = {
+        "tickfont": tick,
+        "nticks": 5,
+        "color": style.TEXT,
+        "gridcolor": style.GRID,
+        "backgroundcolor": "white",
+    }
+    _finish(fig, font_scale, 460)
     fig.update_layout(
         scene={
-            "xaxis": {"title": "x", "range": [x0, x1]},
-            "yaxis": {"title": "y", "range": [y0, y1]},
-            "zaxis": {"title": title},
+            "xaxis": {"title": surface.info.axes[0].split()[0], "range": [x0, x1], **scene_axis},
+            "yaxis": {"title": surface.info.axes[1].split()[0], "range": [y0, y1], **scene_axis},
+            "zaxis": {"title": title, **scene_axis, "nticks": 4},
+            "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
         },
-        **_layout(font_scale, height=460),
     )
     return fig
 
@@ -475,51 +506,74 @@ def inspected_update(result: Result, run: int, step: int) -> int:
 
 
 def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Figure:
-    """At one step: each run's update, the plain gradient step −η_t g and its velocity, as arrows."""
+    """At one step: each run's update, the plain gradient step −η_t g and its velocity, as
+    arrows over the surface around them.
+
+    The view fits the updates (the thick arrows), so a small real step is never lost beside a
+    long reference arrow: a thin arrow that leaves the view is cut at its edge and labelled
+    with its length."""
     fig = go.Figure()
-    points, ends, annotations = [], [], []
+    arrows = []
     for i, info in enumerate(result.runs):
         k = inspected_update(result, i, step)
         if k < 0:
             continue
         here = result.positions[i, k]
-        colour = run_style(result, i)["color"]
-        arrows = {
-            "update": result.positions[i, k + 1] - here,
-            "−η_t g": -result.lr[i, k] * result.gradients[i, k],
-        }
-        velocity = {"u": 1.0, "b": result.lr[i, k]}
-        for name, scale in velocity.items():
+        kinds = {"update": result.positions[i, k + 1] - here, "−η_t g": -result.lr[i, k] * result.gradients[i, k]}
+        for name, scale in {"u": 1.0, "b": result.lr[i, k]}.items():
             if name in result.state(i):
-                arrows["velocity"] = -scale * result.state(i)[name][k]
-        for kind, delta in arrows.items():
-            end = here + delta
-            points.append(here)
-            ends.append(end)
+                kinds["velocity"] = -scale * result.state(i)[name][k]
+        arrows += [(i, info, kind, here, delta) for kind, delta in kinds.items()]
+    if not arrows:
+        return _finish(fig, font_scale, 420)
+    core = np.vstack([p for _, _, kind, here, delta in arrows for p in (here, here + delta) if kind == "update"])
+    half = 0.6 * max(np.ptp(core[:, 0]), np.ptp(core[:, 1]), 1e-3 * max(1.0, float(np.abs(core).max())))
+    centre = (core.min(axis=0) + core.max(axis=0)) / 2
+    (x0, y0), (x1, y1) = centre - half, centre + half
+    xs, ys = np.linspace(x0, x1, 160), np.linspace(y0, y1, 160)
+    with np.errstate(all="ignore"):
+        z = result.surface.value(*np.meshgrid(xs, ys))
+        picture, _, _ = surface_picture(contour_levels(z, result.surface.log_levels)[0], levels=16)
+    fig.add_layout_image(
+        source=picture, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0, sizing="stretch", layer="below"
+    )
+    annotations = []
+    width = style.line_width(font_scale)
+    for i, info, kind, here, delta in arrows:
+        colour = run_style(result, i)["color"]
+        end, note = here + delta, ""
+        if kind != "update" and np.abs(end - centre).max() > half:  # cut at the view's edge, with its length
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.where(delta > 0, centre + 0.95 * half - here, centre - 0.95 * half - here) / delta
+            end, note = here + delta * float(np.clip(np.nanmin(room), 0, 1)), f"{kind}: length {np.hypot(*delta):.3g}"
+        annotations.append(
+            {
+                "x": end[0], "y": end[1], "ax": here[0], "ay": here[1], "xref": "x", "yref": "y", "axref": "x",
+                "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowcolor": colour, "text": "",
+                "arrowwidth": width if kind == "update" else width / 2, "opacity": 1.0 if kind == "update" else 0.7,
+            }
+        )  # fmt: skip
+        if note:
             annotations.append(
-                {
-                    "x": end[0], "y": end[1], "ax": here[0], "ay": here[1], "xref": "x", "yref": "y",
-                    "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowcolor": colour,
-                    "arrowwidth": 2.5 if kind == "update" else 1.5, "opacity": 1.0 if kind == "update" else 0.6,
-                }
+                {"x": end[0], "y": end[1], "xref": "x", "yref": "y", "text": html.escape(note), "showarrow": False,
+                 "font": {"color": colour, "size": round(0.85 * style.FONT_SIZE * font_scale)}, "bgcolor": "rgba(255,255,255,0.8)"}
             )  # fmt: skip
-            fig.add_trace(
-                go.Scatter(
-                    x=[here[0], end[0]], y=[here[1], end[1]], mode="lines", showlegend=kind == "update",
-                    line={"color": colour, "width": 0.1}, name=f"{html.escape(info.label)}: {kind}", legendgroup=info.label,
-                    hovertemplate=f"{html.escape(info.label)} — {kind}<br>Δx %{{customdata[0]:.3g}}, Δy %{{customdata[1]:.3g}}<extra></extra>",
-                    customdata=[delta, delta],
-                )
-            )  # fmt: skip
-    if points:
-        box = np.vstack(points + ends)
-        pad = 0.15 * max(np.ptp(box[:, 0]), np.ptp(box[:, 1]), 1e-9)
-        fig.update_layout(
-            xaxis={"title": "x", "range": [box[:, 0].min() - pad, box[:, 0].max() + pad]},
-            yaxis={"title": "y", "range": [box[:, 1].min() - pad, box[:, 1].max() + pad], "scaleanchor": "x"},
-        )
-    fig.update_layout(annotations=annotations, **_layout(font_scale, height=420))
-    return fig
+        fig.add_trace(
+            go.Scatter(
+                x=[here[0], end[0]], y=[here[1], end[1]], mode="lines", showlegend=kind == "update",
+                line={"color": colour, "width": width if kind == "update" else 0.5, "dash": run_style(result, i)["dash"]},
+                name=html.escape(info.label), legendgroup=info.label,
+                hovertemplate=f"{html.escape(info.label)} — {kind}<br>Δx %{{customdata[0]:.3g}}, Δy %{{customdata[1]:.3g}}<extra></extra>",
+                customdata=[delta, delta],
+            )
+        )  # fmt: skip
+    axes = result.surface.info.axes
+    return _finish(
+        fig, font_scale, 420, annotations=annotations,
+        xaxis={"title": axes[0].split()[0], "range": [x0, x1], "showgrid": False, "zeroline": False, "constrain": "domain"},
+        yaxis={"title": axes[1].split()[0], "range": [y0, y1], "scaleanchor": "x", "showgrid": False, "zeroline": False,
+               "constrain": "domain"},
+    )  # fmt: skip
 
 
 def add_paths(fig: go.Figure, result: Result, suffix: str = "", dash: str | None = None) -> None:
@@ -533,37 +587,44 @@ def add_paths(fig: go.Figure, result: Result, suffix: str = "", dash: str | None
 
 
 def comparison_loss_figure(results: dict[str, Result], font_scale: float = 1.0) -> go.Figure:
-    """Loss gap (log) and η_t of one optimizer under several schedules; one row each."""
+    """Loss gap (log) and η_t of one optimizer under several schedules; one row each, the
+    schedules told apart by dash (the optimizer keeps its colour)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    width = style.line_width(font_scale)
     for n, (name, result) in enumerate(results.items()):
         minimum = result.surface.min_value
         rows = int(result.valid_rows[0])
         gap = result.loss[0, :rows] - (minimum or 0.0)
-        style = {"color": OPTIMIZER_COLOURS[result.runs[0].optimizer], "dash": DASHES[n % len(DASHES)]}
+        line = {"color": colour_of(result.runs[0].optimizer), "dash": DASHES[n % len(DASHES)], "width": width}
         fig.add_trace(
-            go.Scatter(y=np.maximum(gap, 1e-16) if minimum is not None else gap, mode="lines", line=style, name=name),
-            row=1,
-            col=1,
-        )
+            go.Scatter(y=np.maximum(gap, 1e-16) if minimum is not None else gap, mode="lines", line=line, name=name),
+            row=1, col=1,
+        )  # fmt: skip
         fig.add_trace(
-            go.Scatter(
-                y=result.lr[0, : max(rows - 1, 1)], mode="lines", line=style, name=f"{name}: η_t", showlegend=False
-            ),
-            row=2,
-            col=1,
-        )
-    fig.update_yaxes(title_text="f − f* (log)", type="log", exponentformat="power", row=1, col=1)
+            go.Scatter(y=result.lr[0, : max(rows - 1, 1)], mode="lines", line=line, name=f"{name}: η_t", showlegend=False),
+            row=2, col=1,
+        )  # fmt: skip
+    _finish(fig, font_scale, 520)
+    fig.update_yaxes(title_text=LOG_HEIGHT, type="log", **_log_ticks(fig.data[::2]), row=1, col=1)
     fig.update_yaxes(title_text="η<sub>t</sub>", row=2, col=1)
     fig.update_xaxes(title_text="step", row=2, col=1)
-    fig.update_layout(**_layout(font_scale, height=520))
     return fig
 
 
-DIVERGED_COLOUR = "#CC3311"  # Tol's vibrant red, apart from the greyscale heat maps
+DIVERGED_COLOUR = "#CC3311"  # Tol's vibrant red, apart from the heat maps' Viridis
+# Basins are areas, not lines: Tol's "light" scheme, apart from the optimizers' colours.
+BASIN_COLOURS = ("#77AADD", "#EE8866", "#EEDD88", "#FFAABB", "#99DDFF", "#44BB99", "#BBCC33", "#AAAA00")
 
 
 def _log_axis(values: np.ndarray) -> bool:
     return bool(np.all(values > 0) and values.max() / values.min() >= 50)
+
+
+def _sweep_axis(values: np.ndarray) -> dict:
+    """A log axis labelled at powers of ten only (no minor labels in a smaller font)."""
+    if not _log_axis(values):
+        return {"type": "linear"}
+    return {"type": "log", "dtick": 1, "exponentformat": "power", "minorloglabels": "none"}
 
 
 def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dict[str, go.Figure]:
@@ -571,7 +632,8 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
 
     Diverged cells are never coloured by their (meaningless) numbers: they are blank in the
     loss and convergence maps and drawn in one flat colour by an overlay, with the step at
-    which they diverged in the hover text. A transparent point on every cell makes it
+    which they diverged in the hover text; the divergence map colours them by that step
+    (early: dark) and leaves the others blank. A transparent point on every cell makes it
     clickable.
     """
     xs, ys = grid.x_values, grid.y_values
@@ -586,20 +648,28 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
         shown_loss = np.where(diverged, np.nan, np.log10(np.maximum(gap, 1e-16)) if min_value is not None else gap)
     reached = np.where(diverged | (grid.steps_to_tolerance < 0), np.nan, grid.steps_to_tolerance.astype(float))
     hover = f"{grid.x_key}=%{{x:.3g}}, {grid.y_key}=%{{y:.3g}}<br>"
+    bar = {"thickness": 14, "tickfont": {"color": style.TEXT}}
+    finite_loss = shown_loss[np.isfinite(shown_loss)]
+    loss_ticks = (
+        _power_ticks(float(finite_loss.min()), float(finite_loss.max()), LOG_HEIGHT)
+        if finite_loss.size and min_value is not None
+        else {}
+    )
     maps = {
         "final loss": go.Heatmap(
             x=xs, y=ys, z=shown_loss, colorscale="Viridis", customdata=grid.final_loss,
-            colorbar={"title": {"text": "log₁₀(f − f*)" if min_value is not None else "f", "side": "right"}, "thickness": 10},
+            colorbar={**bar, "title": {"text": LOG_HEIGHT if min_value is not None else "f", "side": "right"}, **loss_ticks},
             hovertemplate=hover + "final loss %{customdata:.4g}<extra></extra>",
         ),
         "steps to converge": go.Heatmap(
             x=xs, y=ys, z=reached, colorscale="Viridis", reversescale=True,
-            colorbar={"title": {"text": "steps", "side": "right"}, "thickness": 10},
+            colorbar={**bar, "title": {"text": "steps", "side": "right"}},
             hovertemplate=hover + "within tolerance after %{z:.0f} steps<extra></extra>",
         ),
         "divergence": go.Heatmap(
             x=xs, y=ys, z=np.where(diverged, grid.diverged_at, np.nan).astype(float), colorscale="Reds",
-            reversescale=True, colorbar={"title": {"text": "diverged at step", "side": "right"}, "thickness": 10},
+            reversescale=True, zmin=0, zmax=max(1, int(grid.diverged_at.max())) if diverged.any() else 1,
+            colorbar={**bar, "title": {"text": "diverged at step", "side": "right"}},
             hovertemplate=hover + "diverged at step %{z:.0f}<extra></extra>",
         ),
     }  # fmt: skip
@@ -607,19 +677,21 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
     figures = {}
     for title, heatmap in maps.items():
         fig = go.Figure([heatmap, overlay])
+        if title == "divergence":
+            fig.data[1].visible = False  # its own colours say where and when
         fig.add_trace(
             go.Scatter(
                 x=cell_x.ravel(), y=cell_y.ravel(), mode="markers", marker={"size": 8, "color": "rgba(0,0,0,0)"},
                 showlegend=False, name="cells", hovertemplate=hover + "click: open in the Playground<extra></extra>",
             )
         )  # fmt: skip
-        fig.update_layout(
-            title={"text": title},
-            xaxis={"title": grid.x_key, "type": "log" if _log_axis(xs) else "linear"},
-            yaxis={"title": grid.y_key, "type": "log" if _log_axis(ys) else "linear"},
+        _finish(
+            fig, font_scale, 430, title={"text": title, "x": 0, "xanchor": "left", "y": 0.98},
+            margin={"t": round(40 * font_scale)},
+            xaxis={"title": grid.x_key, "showgrid": False, **_sweep_axis(xs)},
+            yaxis={"title": grid.y_key, "showgrid": False, **_sweep_axis(ys)},
             clickmode="event+select",
-            **_layout(font_scale, height=430),
-        )
+        )  # fmt: skip
         figures[title] = fig
     return figures
 
@@ -627,11 +699,10 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
 def basin_figure(
     surface: Surface, xs: np.ndarray, ys: np.ndarray, basin: np.ndarray, font_scale: float = 1.0
 ) -> go.Figure:
-    """Start points coloured by the minimum their run reaches (−1: none of them, −2: diverged)."""
-    palette = list(OPTIMIZER_COLOURS.values())
+    """Start points coloured by the minimum their run reaches (−1: none of them, −2: diverged),
+    with a legend of what each colour means."""
     count = len(surface.minima)
-    # A discrete scale: −2 diverged (red), −1 no listed minimum (light grey), k → palette colour.
-    colours = [DIVERGED_COLOUR, "#DDDDDD"] + [palette[k % len(palette)] for k in range(count)]
+    colours = [DIVERGED_COLOUR, "#DDDDDD"] + [BASIN_COLOURS[k % len(BASIN_COLOURS)] for k in range(count)]
     scale = []
     for index, colour in enumerate(colours):
         low, high = index / len(colours), (index + 1) / len(colours)
@@ -643,19 +714,30 @@ def basin_figure(
     fig = go.Figure(
         go.Heatmap(
             x=xs, y=ys, z=basin, zmin=-2.5, zmax=count - 0.5, colorscale=scale, showscale=False, customdata=label,
-            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>%{customdata}<extra></extra>",
+            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>%{customdata}<extra></extra>", name="basins",
         )
     )  # fmt: skip
+    present = set(np.unique(basin).astype(int).tolist())
+    for index, (name, colour) in enumerate(zip(names, colours, strict=True)):
+        if index - 2 in present:  # a legend entry for each colour on the map
+            fig.add_trace(
+                go.Scatter(
+                    x=[None], y=[None], mode="markers", name=name,
+                    marker={"symbol": "square", "size": 14, "color": colour, "line": {"width": 1, "color": style.MUTED}},
+                )
+            )  # fmt: skip
     fig.add_trace(
         go.Scatter(
             x=[m.x for m in surface.minima], y=[m.y for m in surface.minima], mode="markers+text",
-            text=[str(k + 1) for k in range(count)], textposition="top center", name="minima",
-            marker={"symbol": "star", "size": 14, "color": "#E69F00", "line": {"width": 1, "color": "black"}},
+            text=[str(k + 1) for k in range(count)], textposition="top center", name="minima", showlegend=False,
+            textfont={"color": style.TEXT},
+            marker={"symbol": "star", "size": 16 * font_scale, "color": MINIMUM_COLOUR, "line": {"width": 1.5, "color": style.TEXT}},
         )
     )  # fmt: skip
-    fig.update_layout(
-        xaxis={"title": "x₀", "range": list(surface.domain[0])},
-        yaxis={"title": "y₀", "range": list(surface.domain[1]), "scaleanchor": "x"},
-        **_layout(font_scale, height=480),
-    )
-    return fig
+    axes = surface.info.axes
+    return _finish(
+        fig, font_scale, 480, "right",
+        xaxis={"title": f"start {axes[0].split()[0]}₀", "range": list(surface.domain[0]), "constrain": "domain", "showgrid": False},
+        yaxis={"title": f"start {axes[1].split()[0]}₀", "range": list(surface.domain[1]), "scaleanchor": "x",
+               "constrain": "domain", "showgrid": False},
+    )  # fmt: skip

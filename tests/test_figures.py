@@ -1,0 +1,144 @@
+"""The figures' visual language (ui.style), checked on the figures themselves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optim_core.api import simulate
+from optim_core.optimizers import OPTIMIZERS
+from surfaces import make_surface
+from tools import palette
+from ui import figures, style
+
+WHITE = "#FFFFFF"
+
+
+def test_every_optimizer_colour_reads_on_white_and_on_the_contours_light_end():
+    light_end = style.grey(figures.SURFACE_LIGHT)
+    for colour in style.PALETTE:
+        assert style.contrast(colour, WHITE) >= 3.0, colour
+        assert style.contrast(colour, light_end) >= 3.0, colour
+    assert len(set(style.PALETTE)) == 16
+
+
+def test_the_palette_is_the_one_the_search_picks_and_stays_apart_for_colour_blind_readers():
+    assert list(style.PALETTE) == palette.choose(16)
+    # Smallest CIELAB distance of any two colours, over normal vision and three simulated
+    # dichromacies: the nine lecture optimizers at least 13, all sixteen at least 7.5.
+    assert palette.smallest_distance(list(style.PALETTE[:9])) >= 13
+    assert palette.smallest_distance(list(style.PALETTE)) >= 7.5
+
+
+def test_each_optimizer_has_its_own_colour():
+    colours = [figures.colour_of(name) for name in OPTIMIZERS]
+    assert len(set(colours)) == len(colours)
+    # AdaGrad and RMSprop, compared in one lesson, are far apart even for colour-blind readers.
+    assert palette.distance(figures.colour_of("adagrad"), figures.colour_of("rmsprop")) >= 13
+
+
+def test_wcag_contrast_matches_known_values():
+    assert style.contrast("#000000", WHITE) == pytest.approx(21.0)
+    assert style.contrast("#777777", WHITE) == pytest.approx(4.48, abs=0.01)
+    assert style.contrast(style.TEXT, WHITE) >= 4.5 and style.contrast(style.MUTED, WHITE) >= 4.5
+
+
+@pytest.fixture(scope="module")
+def two_gd_runs():
+    return simulate("rosenbrock", ["gd:lr=0.001,label=slow", "gd:lr=0.002,label=fast", "adam:lr=0.05"], steps=60)
+
+
+def per_step_figures(result, font_scale=1.0):
+    return {
+        "loss": figures.loss_figure(result, font_scale),
+        "distance": figures.distance_figure(result, font_scale),
+        "effective rate": figures.effective_lr_figure(result, font_scale),
+    }
+
+
+def test_two_runs_of_one_optimizer_differ_by_dash_on_every_chart(two_gd_runs):
+    surface = make_surface("rosenbrock")
+    charts = {
+        **per_step_figures(two_gd_runs),
+        "contour": figures.contour_figure(surface, two_gd_runs, animate=False),
+        "3d": figures.surface3d_figure(surface, two_gd_runs),
+        "inspect": figures.inspect_figure(two_gd_runs, 10),
+    }
+    for view, fig in charts.items():
+        dashes = {}
+        for trace in fig.data:
+            if trace.name in ("slow", "fast") and trace.line.dash is not None:
+                dashes.setdefault(trace.name, set()).add(trace.line.dash)
+        assert set(dashes) == {"slow", "fast"}, view
+        assert dashes["slow"].isdisjoint(dashes["fast"]), view
+        colours = {t.line.color for t in fig.data if t.name in ("slow", "fast")}
+        assert colours == {figures.colour_of("gd")}, view
+
+
+def test_effective_rate_has_one_legend_entry_per_run_and_a_panel_per_coordinate(two_gd_runs):
+    fig = figures.effective_lr_figure(two_gd_runs)
+    shown = [t.name for t in fig.data if t.showlegend is not False]
+    assert shown == ["slow", "fast", "adam"]
+    assert {t.xaxis for t in fig.data} == {"x", "x2"}  # x and y coordinates in two panels
+
+
+def test_presentation_scale_gives_every_chart_18_px_text_and_thicker_lines(two_gd_runs):
+    for scale, smallest in ((1.0, 14), (style.PRESENTATION_SCALE, 18)):
+        for view, fig in per_step_figures(two_gd_runs, scale).items():
+            assert fig.layout.font.size >= smallest, view
+            assert fig.layout.font.color == style.TEXT, view
+            widths = {t.line.width for t in fig.data}
+            assert min(widths) >= (2.5 if scale == 1 else 3.5), view
+
+
+def test_log_axes_inside_one_decade_write_values_in_full():
+    result = simulate("booth", ["gd:lr=1e-4"], steps=5)  # the loss barely moves: one decade
+    axis = figures.loss_figure(result).layout.yaxis
+    assert axis.type == "log" and axis.exponentformat == "none" and axis.dtick is None
+
+
+def test_inspect_view_fits_the_updates_and_cuts_long_reference_arrows():
+    # AdaGrad's first −η g is far longer than its update (the lecture's η = 1 on a steep start).
+    result = simulate("rosenbrock", ["adagrad:lr=1.0", "gd:lr=0.001"], start=(-1.5, 2.5), steps=5)
+    fig = figures.inspect_figure(result, 0)
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    for i in range(2):
+        here, after = result.positions[i, 0], result.positions[i, 1]
+        for point in (here, after):
+            assert x0 <= point[0] <= x1 and y0 <= point[1] <= y1
+    long = np.hypot(*(result.lr[0, 0] * result.gradients[0, 0]))
+    assert long > 10 * (x1 - x0)  # the reference arrow is long...
+    labels = [a.text for a in fig.layout.annotations if a.text]
+    assert any("length" in text for text in labels)  # ...so it is cut and its length written
+    for a in fig.layout.annotations:
+        assert x0 <= a.x <= x1 and y0 <= a.y <= y1
+    assert fig.layout.images  # the surface behind the arrows
+
+
+def test_divergence_map_uses_its_colour_scale_and_basins_have_a_legend():
+    from optim_core.api import basin_map, sweep
+
+    grid = sweep("rosenbrock", "momentum", "lr", np.geomspace(1e-4, 1e-1, 6), "beta", [0.0, 0.9], steps=100)
+    maps = figures.sweep_figures(grid, 0.0)
+    assert maps["divergence"].data[1].visible is False  # no flat overlay over its own colours
+    assert maps["final loss"].data[1].visible is not False
+    surface = make_surface("himmelblau")
+    basins = basin_map(surface, "gd:lr=0.01", 12, 200)
+    fig = figures.basin_figure(surface, basins.xs, basins.ys, basins.basin)
+    entries = [t.name for t in fig.data if t.showlegend is not False and t.name != "basins"]
+    assert sum(name.startswith("minimum") for name in entries) == 4
+    assert not set(figures.BASIN_COLOURS) & set(style.PALETTE)
+
+
+def test_tables_name_their_columns_and_show_no_raw_none():
+    from ui.tables import NOT_REACHED, inspect_rows, summary_table
+
+    result = simulate("booth", ["gd:lr=0.1", "gd:lr=2.0,label=too fast"], steps=50)
+    table = summary_table(result)
+    assert "steps to within 1e-06" in table.columns and "diverged at step" in table.columns
+    assert not any("_" in column for column in table.columns)
+    assert table["diverged at step"].tolist()[0] == NOT_REACHED and table["diverged at step"].tolist()[1] != NOT_REACHED
+    assert "None" not in table.to_string() and "nan" not in table.to_string().lower()
+    rows = inspect_rows(result, 50)
+    assert rows[0]["update"] == "49 → 50"  # the slider's step 50 is the update that ends there
+    assert rows[0]["η_t"] == 0.1

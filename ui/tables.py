@@ -1,0 +1,46 @@
+"""The Playground's tables as plain functions of a result: readable headers, no raw None, the
+tolerance in the header that uses it, and numbers as the core has them (the page formats them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from optim_core.api import Result
+from ui.figures import inspected_update
+
+NOT_REACHED = "—"
+
+
+def summary_table(result: Result) -> pd.DataFrame:
+    """One row per run: where it ended, its losses, when it came within the tolerance."""
+    table = result.summary().drop(columns=["run", "optimizer"])
+    reached = f"steps to within {result.tolerance:g}"
+    table = table.rename(
+        columns={
+            "label": "run", "final_x": "final x", "final_y": "final y", "final_loss": "final loss",
+            "best_loss": "best loss", "steps_to_tolerance": reached, "diverged_at": "diverged at step",
+        }
+    )  # fmt: skip
+    for column in (reached, "diverged at step"):
+        table[column] = [NOT_REACHED if pd.isna(v) else str(int(v)) for v in table[column]]
+    return table
+
+
+def inspect_rows(result: Result, step: int) -> list[dict]:
+    """Each run at the inspected step: the update from step k to k + 1, the values it used and
+    the optimizer's state after it (the same numbers as the arrows)."""
+    rows = []
+    for i, info in enumerate(result.runs):
+        k = inspected_update(result, i, step)
+        if k < 0:
+            continue
+        row = {"run": info.label, "update": f"{k} → {k + 1}"}
+        row["x"], row["y"] = result.positions[i, k]
+        row["loss"] = result.loss[i, k]
+        row["g_x"], row["g_y"] = result.gradients[i, k]
+        row["η_t"] = result.lr[i, k]
+        row["eff_x"], row["eff_y"] = result.effective_lr[i, k]
+        for name, values in result.state(i).items():
+            row[f"{name}_x"], row[f"{name}_y"] = values[k + 1]  # the state after this update
+        rows.append(row)
+    return rows
