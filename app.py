@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.present import presenting
+
 st.set_page_config(page_title="Optimizer playground", page_icon=":material/ssid_chart:", layout="wide")
 
 PAGES = [
@@ -12,4 +14,5 @@ PAGES = [
     st.Page("pages/reference.py", title="Reference", icon=":material/menu_book:", url_path="reference"),
 ]
 
-st.navigation(PAGES).run()
+# In presentation mode the sidebar is hidden, so the pages move to the top bar.
+st.navigation(PAGES, position="top" if presenting() else "sidebar").run()

@@ -9,20 +9,21 @@ import streamlit as st
 from optim_core.lessons import LESSONS, Lesson
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
-from ui import urlstate
+from ui import charts, urlstate
 from ui.compute import run_lesson, surface_grid
 from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure
+from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
 from ui.state import PlaygroundState, to_query
 
 route_through_app()
 
-st.title("Lessons")
+font_scale = header("Lessons")
 st.markdown(
     "Each section states a claim of the lectures, runs it on a preset, and measures it live. The "
     "verdict comes from those numbers: where a claim does not hold, the page says so."
 )
-URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100)]
+URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100), URL_FIELD]
 st.session_state.setdefault("lessons_percent", 100)
 urlstate.warn_ignored(urlstate.restore("lessons", URL_FIELDS))
 percent = st.slider(
@@ -41,7 +42,7 @@ def playground_link(scenario) -> str:
     return "/?" + urllib.parse.urlencode(to_query(state), doseq=True)
 
 
-def show(lesson: Lesson, parent: Lesson | None = None) -> None:
+def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
     """A lesson, or (``parent`` given) its counter-case, which states its claim only if it is another one."""
     results, measurement = run_lesson(lesson.key, percent / 100)
     heading = st.subheader if parent is not None else st.header
@@ -59,27 +60,29 @@ def show(lesson: Lesson, parent: Lesson | None = None) -> None:
             column.latex(SCHEDULES[name].latex)
     first_scenario = next(iter(lesson.scenarios.values()))
     first = next(iter(results.values()))
-    views = []
+    views = []  # (view, figure)
     for view in lesson.figures:
         if view == "contour":
             grid = surface_grid(first_scenario.surface)
-            views.append(contour_figure(first.surface, first, grid=grid, animate=False))
+            views.append((view, contour_figure(first.surface, first, grid=grid, font_scale=font_scale, animate=False)))
         elif view == "effective_lr":
-            views.append(effective_lr_figure(first))
+            views.append((view, effective_lr_figure(first, font_scale)))
         elif view == "distance":
-            figure = distance_figure(first)
+            figure = distance_figure(first, font_scale)
             if figure is not None:
-                views.append(figure)
+                views.append((view, figure))
         elif view == "loss":
-            if len(results) > 1:
-                views.append(
-                    comparison_loss_figure({name: result for name, result in results.items() if len(result.runs) == 1})
-                )
-            else:
-                views.append(loss_figure(first))
-    columns = st.columns(len(views))
-    for index, (column, figure) in enumerate(zip(columns, views, strict=True)):
-        column.plotly_chart(figure, key=f"lesson_{lesson.key}_{index}")
+            single = {name: result for name, result in results.items() if len(result.runs) == 1}
+            figure = comparison_loss_figure(single, font_scale) if len(results) > 1 else loss_figure(first, font_scale)
+            views.append((view, figure))
+    # Two columns: the contour (a square plot) on the left, the charts against step stacked on
+    # the right; without a contour, two charts per row. Narrower columns left a contour ~100 px wide.
+    left, right = st.columns(2)
+    scene = f"{lesson.key} {first_scenario.surface.split(':')[0]}"
+    for index, (view, figure) in enumerate(views):
+        stacked = views[0][0] == "contour"
+        column = (left if index == 0 else right) if stacked else (left, right)[index % 2]
+        charts.show(figure, f"lesson_{lesson.key}_{index}", charts.export_name("lessons", view, scene), column)
     verdict = st.success if measurement.held else st.warning
     verdict(("**Held here.** " if measurement.held else "**Did not hold here.** ") + measurement.summary)
     with st.expander("The measured numbers and the preset"):
@@ -94,8 +97,8 @@ def show(lesson: Lesson, parent: Lesson | None = None) -> None:
                 f"[open in the Playground]({playground_link(scenario)})"
             )
     if lesson.counter is not None:
-        show(lesson.counter, parent=lesson)
+        show_lesson(lesson.counter, parent=lesson)
 
 
 for lesson in LESSONS:
-    show(lesson)
+    show_lesson(lesson)

@@ -11,6 +11,7 @@ from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
+from ui.charts import export_name, show
 from ui.compute import run_scenario, surface_grid, table_csv
 from ui.controls import explicit, hold, param_control, steps_control
 from ui.figures import (
@@ -18,21 +19,18 @@ from ui.figures import (
     distance_figure,
     effective_lr_figure,
     inspect_figure,
-    inspected_update,
     loss_figure,
     schedule_figure,
     surface3d_figure,
 )
+from ui.present import PRESENT, header
 from ui.routing import route_through_app
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
+from ui.tables import inspect_rows, summary_table
 from ui.urlstate import inert, warn_ignored
 
 route_through_app()
 
-CHART_CONFIG = {
-    "displaylogo": False,
-    "toImageButtonOptions": {"format": "png", "scale": 3, "filename": "optimizer-playground"},
-}
 ss = st.session_state
 
 
@@ -58,7 +56,7 @@ def seed_widgets(state: PlaygroundState) -> None:
     ss["pg_convention"] = state.convention
     ss["pg_seed"] = state.seed
     ss["pg_inspect"] = state.selected_step  # None: the last step, whatever the number of steps
-    ss["pg_present"] = state.presentation
+    ss[PRESENT] = state.presentation
 
 
 def add_run(name: str, values: dict, label: str = "") -> None:
@@ -107,7 +105,7 @@ def state_from_widgets() -> PlaygroundState:
         convention=convention,
         seed=int(ss["pg_seed"]),
         selected_step=None if ss["pg_inspect"] is None or ss["pg_inspect"] >= steps else ss["pg_inspect"],
-        presentation=bool(ss["pg_present"]),
+        presentation=bool(ss.get(PRESENT)),
     )
 
 
@@ -158,7 +156,7 @@ def on_upload() -> None:
         ss["pg_upload_error"] = f"{upload.name}: {error}"
         return
     ss.pop("pg_upload_error", None)
-    seed_widgets(PlaygroundState.from_scenario(scenario, presentation=bool(ss.get("pg_present"))))
+    seed_widgets(PlaygroundState.from_scenario(scenario, presentation=bool(ss.get(PRESENT))))
 
 
 # ----- the URL is the state: read it on the first load, and whenever another page (the Sweep)
@@ -173,17 +171,8 @@ if "pg_runs" not in ss or follow or (incoming and json.dumps(incoming, sort_keys
     seed_widgets(parsed.state)
     ss["pg_url_ignored"] = parsed.ignored
 
-present = ss.get("pg_present", False)
-top_left, top_right = st.columns([5, 1])
-top_left.title("Playground")
-top_right.toggle("Presentation", key="pg_present", help="Hide the controls and enlarge the fonts, for a projector")
-font_scale = 1.5 if present else 1.0
-if present:
-    # A fixed style rule (no user text): hide the sidebar and its toggle.
-    st.markdown(
-        "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}</style>",
-        unsafe_allow_html=True,
-    )
+font_scale = header("Playground")
+present = font_scale > 1
 warn_ignored(ss.get("pg_url_ignored", []))
 
 # ----- controls ----------------------------------------------------------------------------------
@@ -284,34 +273,58 @@ if schedule_name != "constant" and not present:
             sched = parse_schedule(state.schedule)
             values = resolved(sched, SCHEDULES[sched.name].params)
             curve = preview(sched.name, values, 1.0, state.steps)
-            st.plotly_chart(schedule_figure({"η<sub>t</sub> / η": curve}, font_scale=0.8), key="pg_schedule_preview")
+            show(
+                schedule_figure({"η<sub>t</sub> / η": curve}, font_scale=0.85, height=260),
+                "pg_schedule_preview",
+                "playground-schedule",
+            )
         except SpecError as error:
             st.caption(inert(str(error)))
 
+
 # ----- views -------------------------------------------------------------------------------------
+NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027, not 0.0003)
+    column: st.column_config.NumberColumn(format="%.4g")
+    for column in (
+        "x",
+        "y",
+        "loss",
+        "g_x",
+        "g_y",
+        "η_t",
+        "eff_x",
+        "eff_y",
+        "final x",
+        "final y",
+        "final loss",
+        "best loss",
+    )
+}
+
+
+def name(view: str) -> str:
+    """Export file name: page, view and scene (surface and optimizers)."""
+    return export_name("playground", view, " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)]))
+
+
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(
-        contour_figure(surface, result, grid=grid, font_scale=font_scale),
-        key="pg_contour",
-        on_select=on_contour_click,
-        selection_mode="points",
-        config=CHART_CONFIG,
-    )
+    show(
+        contour_figure(surface, result, grid=grid, font_scale=font_scale), "pg_contour", name("contour"),
+        on_select=on_contour_click, selection_mode="points",
+    )  # fmt: skip
 with right:
-    st.plotly_chart(loss_figure(result, font_scale), key="pg_loss", config=CHART_CONFIG)
+    show(loss_figure(result, font_scale), "pg_loss", name("loss"))
     distance = distance_figure(result, font_scale)
     if distance is not None:
-        st.plotly_chart(distance, key="pg_distance", config=CHART_CONFIG)
+        show(distance, "pg_distance", name("distance"))
     st.caption(inert(surface_info.notes))
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(effective_lr_figure(result, font_scale), key="pg_eff", config=CHART_CONFIG)
+    show(effective_lr_figure(result, font_scale), "pg_eff", name("effective-rate"))
 with right:
-    st.plotly_chart(
-        surface3d_figure(surface, result, grid=grid, font_scale=font_scale), key="pg_3d", config=CHART_CONFIG
-    )
+    show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
 
 st.subheader("At one step")
 # The slider is made anew when its range changes; its value comes from the durable choice.
@@ -321,29 +334,16 @@ st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
 step = int(ss["pg_step"])
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(inspect_figure(result, step, font_scale), key="pg_inspect", config=CHART_CONFIG)
+    show(inspect_figure(result, step, font_scale), "pg_inspect", name(f"step-{step}"))
 with right:
     st.caption(
         r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
         "the velocity. The table holds each run's values at the step and its state after the update."
     )
-    rows = []
-    for i, info in enumerate(result.runs):
-        k = inspected_update(result, i, step)
-        if k < 0:
-            continue
-        row = {"run": info.label, "step": k, "x": result.positions[i, k, 0], "y": result.positions[i, k, 1]}
-        row["loss"] = result.loss[i, k]
-        row["g_x"], row["g_y"] = result.gradients[i, k]
-        row["η_t"] = result.lr[i, k]
-        row["eff_x"], row["eff_y"] = result.effective_lr[i, k]
-        for name, values in result.state(i).items():
-            row[f"{name}_x"], row[f"{name}_y"] = values[k + 1]  # the state after this update
-        rows.append(row)
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(inspect_rows(result, step), hide_index=True, column_config=NUMBERS)
 
 st.subheader("Summary")
-st.dataframe(result.summary().drop(columns=["run"]), hide_index=True)
+st.dataframe(summary_table(result), hide_index=True, column_config=NUMBERS)
 download_csv, download_json = st.columns(2)
 download_csv.download_button(
     "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"

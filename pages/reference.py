@@ -8,12 +8,15 @@ import streamlit as st
 from optim_core.optimizers import CONVENTIONS, NOTES, OPTIMIZERS
 from optim_core.schedules import PARAMS, SCHEDULES, preview
 from optim_core.spec import Spec, resolved
+from ui import charts, urlstate
 from ui.figures import schedule_grid_figure
+from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
 
 route_through_app()
 
-st.title("Reference")
+urlstate.warn_ignored(urlstate.restore("reference", [URL_FIELD]))
+font_scale = header("Reference")
 st.markdown(
     "Every rule below is rendered from the same definitions the optimizer core uses. "
     "**lecture** follows the lecture documents and the original papers; **pytorch** reproduces "
@@ -51,7 +54,7 @@ curves = {
     for name, info in SCHEDULES.items()
     if name != "plateau"
 }
-st.plotly_chart(schedule_grid_figure(curves), key="ref_schedules")
+charts.show(schedule_grid_figure(curves, font_scale=font_scale), "ref_schedules", "reference-schedules")
 st.caption(
     "Every schedule with its default parameters and base rate η = 0.1, each on its own η axis. "
     "Reduce-on-plateau has no curve of its own: it lowers η when a run's loss stalls, so it is "
@@ -61,3 +64,4 @@ for schedule in SCHEDULES.values():
     st.subheader(schedule.display_name)
     st.latex(schedule.latex)
     st.caption(f"torch: {schedule.torch}")
+urlstate.store("reference", [URL_FIELD])

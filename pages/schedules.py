@@ -9,10 +9,11 @@ from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
-from ui import urlstate
+from ui import charts, urlstate
 from ui.compute import run_scenario, surface_grid
 from ui.controls import explicit, log_options, param_control
 from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
+from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
 
 route_through_app()
@@ -49,16 +50,25 @@ def _param_field(name, param) -> urlstate.Field:
     )
 
 
-URL_FIELDS = [
-    urlstate.Field("base", "sch_base", urlstate.member(BASE_RATES), urlstate.plain_value, default=0.1),
-    urlstate.Field("updates", "sch_updates", urlstate.integer(50, 2000, 50), default=500),
-    urlstate.Field("surface", "sch_surface", urlstate.choice(SURFACES)),
-    urlstate.Field("opt", "sch_optimizer", urlstate.choice(list(OPTIMIZERS))),
-    urlstate.Field("compare", "sch_compare", urlstate.choice(list(SCHEDULES))),
-    urlstate.Field("lr", "sch_lr", lambda text: OPTIMIZERS["gd"].params[0].convert(text, "lr"), urlstate.plain_value),
-] + [
-    _param_field(name, param) for name, info in SCHEDULES.items() for param in info.params if param.default is not None
-]
+URL_FIELDS = (
+    [
+        urlstate.Field("base", "sch_base", urlstate.member(BASE_RATES), urlstate.plain_value, default=0.1),
+        urlstate.Field("updates", "sch_updates", urlstate.integer(50, 2000, 50), default=500),
+        urlstate.Field("surface", "sch_surface", urlstate.choice(SURFACES)),
+        urlstate.Field("opt", "sch_optimizer", urlstate.choice(list(OPTIMIZERS))),
+        urlstate.Field("compare", "sch_compare", urlstate.choice(list(SCHEDULES))),
+        urlstate.Field(
+            "lr", "sch_lr", lambda text: OPTIMIZERS["gd"].params[0].convert(text, "lr"), urlstate.plain_value
+        ),
+    ]
+    + [
+        _param_field(name, param)
+        for name, info in SCHEDULES.items()
+        for param in info.params
+        if param.default is not None
+    ]
+    + [URL_FIELD]
+)
 
 for widget, value in DEFAULTS.items():
     ss.setdefault(widget, value)
@@ -66,7 +76,7 @@ ignored = urlstate.restore("schedules", URL_FIELDS)
 if ss.get("sch_lr") is None:
     reset_lr()
 
-st.title("Schedules")
+font_scale = header("Schedules")
 st.caption(
     r"How each learning-rate schedule shapes $\eta_t$, and what one changes for an optimizer. The rules "
     "match torch.optim.lr_scheduler stepped once per update (see Reference)."
@@ -108,7 +118,10 @@ for index, name in enumerate(OPEN_LOOP):
         try:
             values = {p.name: ss.get(f"sch_{name}_{p.name}", p.default) for p in info.params}
             curve = preview(name, values, base, updates)
-            st.plotly_chart(schedule_figure({name: curve}, font_scale=0.9), key=f"sch_curve_{name}")
+            charts.show(
+                schedule_figure({name: curve}, font_scale=font_scale, height=300), f"sch_curve_{name}",
+                charts.export_name("schedules", name, f"eta {base:g} {updates} updates"),
+            )  # fmt: skip
         except SpecError as error:
             st.error(str(error))
         st.caption(f"torch: {info.torch}")
@@ -142,15 +155,19 @@ except SpecError as error:
 with_schedule = run_scenario(scheduled.to_json())
 without = run_scenario(constant.to_json())
 surface = make_surface(surface_name)
-figure = contour_figure(surface, without, grid=surface_grid(surface_name), animate=False)
+figure = contour_figure(surface, without, grid=surface_grid(surface_name), font_scale=font_scale, animate=False)
 for trace in figure.data:
     if trace.name and trace.name.startswith(optimizer):
         trace.name = f"{trace.name}, constant η"
         trace.line.dash = "dot"
 add_paths(figure, with_schedule, suffix=f", {SCHEDULES[schedule].display_name.lower()}")
 left, right = st.columns([3, 2])
-left.plotly_chart(figure, key="sch_contour")
-right.plotly_chart(comparison_loss_figure({f"{schedule}": with_schedule, "constant η": without}), key="sch_loss")
+scene = f"{surface_name} {optimizer} {schedule}"
+charts.show(figure, "sch_contour", charts.export_name("schedules", "contour", scene), left)
+charts.show(
+    comparison_loss_figure({f"{schedule}": with_schedule, "constant η": without}, font_scale), "sch_loss",
+    charts.export_name("schedules", "loss", scene), right,
+)  # fmt: skip
 gap_with = with_schedule.outcome.final_loss[0] - (surface.min_value or 0.0)
 gap_without = without.outcome.final_loss[0] - (surface.min_value or 0.0)
 st.markdown(

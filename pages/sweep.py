@@ -11,9 +11,10 @@ from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
-from ui import urlstate
+from ui import charts, urlstate
 from ui.controls import progress_bar
 from ui.figures import basin_figure, sweep_figures
+from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
 from ui.state import PlaygroundState, to_query
 
@@ -50,6 +51,7 @@ URL_FIELDS = [
     urlstate.Field("steps", "sw_steps", urlstate.integer(10, 2000, 10)),
     urlstate.Field("tol", "sw_tolerance", urlstate.member(TOLERANCES), urlstate.plain_value),
     urlstate.Field("starts", "sw_basin_resolution", urlstate.integer(10, 80)),
+    URL_FIELD,
 ]
 
 
@@ -62,8 +64,10 @@ def default_range(key: str) -> tuple[float, float]:
     low, high = RANGES[key]
     suggested = CATALOG[ss["sw_surface"]].info.suggested.get(ss["sw_optimizer"], {}).get("lr")
     if key == "lr" and suggested:
-        # Two decades below the rate suggested for this surface to one above it.
-        low, high = float(f"{suggested / 100:.2g}"), float(f"{min(suggested * 10, 1000.0):.2g}")
+        # From a decade below the rate suggested for this surface to 30 times it, where runs begin
+        # to diverge: the map shows slow, good and too fast (from two decades below to ten times
+        # above, ~95 % of it was one flat colour).
+        low, high = float(f"{suggested / 10:.2g}"), float(f"{min(suggested * 30, 1000.0):.2g}")
     return low, high
 
 
@@ -116,7 +120,7 @@ for axis in "xy":
         low, high = default_low, default_high
     ss[f"sw_{axis}_low"], ss[f"sw_{axis}_high"] = low, high
 
-st.title("Sweep")
+font_scale = header("Sweep")
 st.caption(
     "One optimizer over a grid of two hyperparameters, run as one batch. Click a cell to open "
     "that configuration in the Playground."
@@ -210,16 +214,18 @@ def open_in_playground(title: str) -> None:
     ss["sw_open"] = to_query(state)
 
 
-figures = sweep_figures(grid, surface.min_value)
+figures = sweep_figures(grid, surface.min_value, font_scale)
 columns = st.columns(len(figures))
+scene = f"{surface_name} {optimizer} {grid.x_key} {grid.y_key}"
 for column, (title, figure) in zip(columns, figures.items(), strict=True):
-    with column:
-        st.plotly_chart(
-            figure,
-            key=f"sw_map_{title}",
-            on_select=lambda title=title: open_in_playground(title),
-            selection_mode="points",
-        )
+    charts.show(
+        figure, f"sw_map_{title}", charts.export_name("sweep", title, scene), column,
+        on_select=lambda title=title: open_in_playground(title), selection_mode="points",
+    )  # fmt: skip
+    if title == "divergence" and not (grid.diverged_at >= 0).any():
+        column.caption(f"No cell diverged in {steps} steps.")
+    if title == "steps to converge" and not (grid.steps_to_tolerance >= 0).any():
+        column.caption("No cell came within the tolerance.")
 if "sw_open" in ss:
     ss["pg_follow_url"] = True  # even a configuration the Playground showed before
     st.switch_page("pages/playground.py", query_params=ss.pop("sw_open"))
@@ -239,7 +245,10 @@ basins = computed(
     "Running the start points…",
     lambda report: basin_map(surface, basin_spec, basin_resolution, steps, convention=convention, progress=report),
 )  # fmt: skip
-st.plotly_chart(basin_figure(surface, basins.xs, basins.ys, basins.basin), key="sw_basins")
+charts.show(
+    basin_figure(surface, basins.xs, basins.ys, basins.basin, font_scale), "sw_basins",
+    charts.export_name("sweep", "basins", f"{surface_name} {optimizer}"),
+)  # fmt: skip
 st.caption(f"Run: `{basin_spec}`, {steps} steps.")
 if not refused:  # a link is never a link to an error: it keeps the last grid that ran
     urlstate.store("sweep", URL_FIELDS)

@@ -1,0 +1,61 @@
+"""Presentation mode, one switch for every page: larger fonts and lines, no sidebar, and the
+page navigation moved to the top bar (so a lecturer can still change page on the projector).
+
+The choice lives in ``st.session_state[PRESENT]`` (kept across pages) and in each page's URL
+as ``present=1``; every page's header draws the same toggle through :func:`header`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.controls import hold
+from ui.style import PRESENTATION_SCALE
+from ui.urlstate import Field
+
+PRESENT = "presentation"
+TOGGLE = "present_toggle"
+
+
+def _flag(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError(f"{text[:10]!r} is not 0 or 1")
+    return text == "1"
+
+
+# For the pages whose URL is written by ui.urlstate.
+URL_FIELD = Field("present", PRESENT, _flag, lambda on: "1" if on else "0", default=False)
+
+
+def presenting() -> bool:
+    """Read once per session from the URL (app.py calls this before the navigation)."""
+    ss = st.session_state
+    if PRESENT not in ss:
+        ss[PRESENT] = st.query_params.get("present") == "1"
+    return bool(ss[PRESENT])
+
+
+def _flip() -> None:
+    st.session_state[PRESENT] = bool(st.session_state[TOGGLE])
+
+
+def header(title: str) -> float:
+    """The page's title with the presentation toggle beside it; the font scale to draw with."""
+    on = presenting()
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left.title(title)
+    hold(TOGGLE, on, title)  # each page's toggle is a new widget: give it the value on arrival
+    right.toggle(
+        "Presentation", key=TOGGLE, on_change=_flip,
+        help="Larger text and lines for a projector; the controls are hidden and the pages move to the top bar",
+    )  # fmt: skip
+    if on:
+        # A fixed style rule (no user text): no sidebar, and a slim title so the charts start high.
+        st.markdown(
+            "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+            " [data-testid='stExpandSidebarButton'] {display: none;}"
+            " [data-testid='stMainBlockContainer'] {padding-top: 3.5rem; padding-bottom: 1rem;}"
+            " [data-testid='stMainBlockContainer'] h1 {font-size: 1.75rem; padding: 0;}</style>",
+            unsafe_allow_html=True,
+        )
+    return PRESENTATION_SCALE if on else 1.0
