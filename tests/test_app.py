@@ -107,7 +107,7 @@ def traces(at: AppTest, chart: int = 0) -> dict[str, str]:
 
 
 def test_playground_surface_parameter_changes_the_surface():
-    at = open_app()
+    at = open_app(query={"surface": "rosenbrock"})
     before = surface_picture(figures(at)[0])
     at.select_slider(key="pg_s_rosenbrock_b").set_value(20.0).run()
     assert not at.exception
@@ -136,7 +136,7 @@ def test_playground_schedule_changes_the_rates_and_shows_a_preview():
 
 
 def test_playground_typed_start_point_moves_every_path():
-    at = open_app()
+    at = open_app(query={"surface": "rosenbrock"})  # starts at (-1.2, 1)
     at.number_input(key="pg_start_x").set_value(0.5).run()
     assert not at.exception
     for trace in figures(at)[0]["data"]:
@@ -189,20 +189,41 @@ def test_default_playground_figure_payload_is_under_one_megabyte():
     assert sum(sizes) < 1_000_000
 
 
-def test_presentation_mode_enlarges_fonts_and_lands_in_the_url():
-    at = open_app()
+@pytest.mark.parametrize(
+    "page", [None, "pages/lessons.py", "pages/schedules.py", "pages/sweep.py", "pages/reference.py"]
+)
+def test_presentation_mode_on_every_page_enlarges_fonts_and_lands_in_the_url(page):
+    at = open_app(page)
     normal = figures(at)[0]["layout"]["font"]["size"]
-    at.toggle(key="pg_present").set_value(True).run()
+    at.toggle(key="present_toggle").set_value(True).run()
     assert not at.exception
-    assert figures(at)[0]["layout"]["font"]["size"] > normal
+    assert figures(at)[0]["layout"]["font"]["size"] >= 18 > normal
     assert at.query_params["present"] == "1"
+    at.toggle(key="present_toggle").set_value(False).run()
+    assert figures(at)[0]["layout"]["font"]["size"] == normal and "present" not in at.query_params
 
 
-def test_charts_export_png_at_presentation_scale():
+def test_presentation_mode_follows_the_user_from_page_to_page():
+    at = open_app(query={"present": "1"})
+    assert at.session_state["presentation"] is True
+    at.switch_page("pages/sweep.py").run()
+    assert not at.exception
+    assert at.toggle(key="present_toggle").value is True
+    assert figures(at)[0]["layout"]["font"]["size"] >= 18
+
+
+def test_charts_export_a_slide_sized_png_named_after_page_view_and_scene():
     at = open_app()
-    config = json.loads(at.get("plotly_chart")[0].proto.config)
-    assert config["toImageButtonOptions"]["format"] == "png"
-    assert config["toImageButtonOptions"]["scale"] >= 3
+    options = [json.loads(chart.proto.config)["toImageButtonOptions"] for chart in at.get("plotly_chart")]
+    for option in options:
+        assert option["format"] == "png"
+        assert option["width"] * option["scale"] >= 1920 and option["height"] * option["scale"] >= 1080
+    names = [option["filename"] for option in options]
+    assert names[0] == "playground-contour-rosenbrock-gd-momentum-adagrad-rmsprop-adam"
+    assert len(set(names)) == len(names)  # every chart its own file name
+    at = open_app("pages/sweep.py")
+    names = [json.loads(chart.proto.config)["toImageButtonOptions"]["filename"] for chart in at.get("plotly_chart")]
+    assert all(name.startswith("sweep-") for name in names) and len(set(names)) == len(names)
 
 
 def test_sweep_page_renders_and_its_grid_follows_the_controls():

@@ -9,6 +9,7 @@ from playwright.sync_api import Page
 
 from optim_core.schedules import SCHEDULES
 from surfaces import CATALOG
+from ui.state import DEFAULT_SURFACE
 
 pytestmark = pytest.mark.browser
 PATHS = ["", "lessons", "schedules", "sweep", "reference"]
@@ -42,7 +43,7 @@ def charts_hold_data(page: Page) -> None:
     ("label", "options"),
     [
         ("Schedule of", [info.display_name for name, info in SCHEDULES.items() if name != "constant"]),
-        ("Surface", [cls.info.display_name for name, cls in CATALOG.items() if name != "rosenbrock"]),
+        ("Surface", [cls.info.display_name for name, cls in CATALOG.items() if name != DEFAULT_SURFACE]),
     ],
     ids=["every schedule", "every surface"],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui.state import PlaygroundState, default_optimizers, from_query, to_query
+from ui.state import DEFAULT_SURFACE, PlaygroundState, default_optimizers, from_query, to_query
 
 
 def as_query(params: dict) -> dict[str, list[str]]:
@@ -14,7 +14,7 @@ def as_query(params: dict) -> dict[str, list[str]]:
 
 def test_defaults_use_the_surface_suggested_rates():
     assert default_optimizers("rosenbrock")[0] == "gd:lr=0.0027"
-    assert PlaygroundState().resolved_optimizers() == default_optimizers("rosenbrock")
+    assert PlaygroundState().resolved_optimizers() == default_optimizers(DEFAULT_SURFACE)
     assert from_query({}).state == PlaygroundState() and from_query({}).ignored == []
 
 
@@ -74,5 +74,5 @@ def test_good_parts_survive_next_to_bad_ones():
 
 def test_markup_in_a_link_is_only_ever_text():
     parsed = from_query(as_query({"surface": "<img src=x onerror=alert(1)>", "<script>": "1"}))
-    assert parsed.state.surface == "rosenbrock"
+    assert parsed.state.surface == DEFAULT_SURFACE
     assert all("<img" not in item or "unknown surface" in item for item in parsed.ignored)
