@@ -271,8 +271,9 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> 
     ]  # fmt: skip
     spec["layout"]["sliders"] = [
         {
-            "active": len(steps) - 1, "x": 0.3, "y": 0, "len": 0.7, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": int(30 * font_scale), "b": 0}, "ticklen": 4,
+            # The rail starts after the two buttons, in pixels, whatever the chart's width.
+            "active": len(steps) - 1, "x": 0.0, "y": 0, "len": 1.0, "xanchor": "left", "yanchor": "top",
+            "pad": {"t": int(30 * font_scale), "b": 0, "l": int(200 * font_scale)}, "ticklen": 4,
             "currentvalue": {"prefix": "step ", "xanchor": "right", "font": {"size": round(style.FONT_SIZE * font_scale)}},
             "font": {"size": round(0.8 * style.FONT_SIZE * font_scale)},
             "steps": [
