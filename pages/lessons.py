@@ -18,14 +18,15 @@ from ui.state import PlaygroundState, to_query
 
 route_through_app()
 
+URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100), URL_FIELD]
+st.session_state.setdefault("lessons_percent", 100)
+ignored = urlstate.restore("lessons", URL_FIELDS)  # before the header: a link may turn presentation on
 font_scale = header("Lessons")
 st.markdown(
     "Each section states a claim of the lectures, runs it on a preset, and measures it live. The "
     "verdict comes from those numbers: where a claim does not hold, the page says so."
 )
-URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100), URL_FIELD]
-st.session_state.setdefault("lessons_percent", 100)
-urlstate.warn_ignored(urlstate.restore("lessons", URL_FIELDS))
+urlstate.warn_ignored(ignored)
 percent = st.slider(
     "Steps, as % of each preset",
     25,

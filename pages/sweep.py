@@ -103,7 +103,8 @@ ignored = urlstate.restore("sweep", URL_FIELDS)
 linked = {widget for widget, value in before.items() if ss.get(widget) != value}  # set from the link just now
 axes = (ss.get("sw_x"), ss.get("sw_y"))
 valid_axes = sweepable(ss["sw_optimizer"], ss["sw_convention"])
-if axes[0] not in valid_axes or axes[1] not in valid_axes or axes[0] == axes[1]:
+# The same key on both axes is what reset_axes gives an optimizer with only one (GD: lr).
+if axes[0] not in valid_axes or axes[1] not in valid_axes or (axes[0] == axes[1] and len(valid_axes) > 1):
     if axes != (None, None):
         ignored.append(f"x, y: cannot sweep {axes[0]} against {axes[1]} for {ss['sw_optimizer']}")
     bounds_from_link = {widget: ss[widget] for widget in linked if widget.endswith(("_low", "_high"))}
