@@ -80,8 +80,8 @@ def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
     # the right; without a contour, two charts per row. Narrower columns left a contour ~100 px wide.
     left, right = st.columns(2)
     scene = f"{lesson.key} {first_scenario.surface.split(':')[0]}"
+    stacked = bool(views) and views[0][0] == "contour"
     for index, (view, figure) in enumerate(views):
-        stacked = views[0][0] == "contour"
         column = (left if index == 0 else right) if stacked else (left, right)[index % 2]
         charts.show(figure, f"lesson_{lesson.key}_{index}", charts.export_name("lessons", view, scene), column)
     verdict = st.success if measurement.held else st.warning

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ui.style import linear_rgb
+
 TOL_AND_OKABE_ITO = (
     # Tol bright, vibrant, muted, dark, medium contrast, high contrast; Okabe-Ito
     "#4477AA", "#228833", "#EE6677", "#AA3377", "#CCBB44", "#66CCEE", "#0077BB", "#009988",
@@ -32,11 +34,6 @@ SIMULATIONS = {
     "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]),
     "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]),
 }  # fmt: skip
-
-
-def linear_rgb(colour: str) -> np.ndarray:
-    srgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
 
 
 def lab(linear: np.ndarray) -> np.ndarray:

@@ -24,6 +24,11 @@ def colour_of(optimizer: str) -> str:
     return style.optimizer_colour(optimizer, tuple(OPTIMIZERS))
 
 
+def _axis_letters(surface: Surface) -> tuple[str, str]:
+    """The coordinates' short names ("w", "b"), for titles that are not the contour's own."""
+    return surface.info.axes[0].split()[0], surface.info.axes[1].split()[0]
+
+
 def run_style(result: Result, run: int) -> dict:
     """The colour of the run's optimizer; a second label of the same optimizer gets a new dash."""
     info = result.runs[run]
@@ -74,9 +79,9 @@ CONTOUR_HEIGHT = 590  # px in both modes: on a 1280 × 720 projector the whole c
 MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimizer
 
 
-def _power_ticks(low: float, high: float, title: str) -> dict:
-    """Colour-bar ticks at powers of ten when the bar shows log₁₀ of heights."""
-    if title != LOG_HEIGHT or not np.isfinite(low) or not np.isfinite(high) or high - low < 1:
+def _power_ticks(low: float, high: float) -> dict:
+    """Colour-bar ticks at powers of ten for a bar that shows log₁₀ of heights."""
+    if not np.isfinite(low) or not np.isfinite(high) or high - low < 1:
         return {}
     powers = np.arange(np.ceil(low), np.floor(high) + 1)
     if powers.size > 8:
@@ -161,7 +166,7 @@ def contour_figure(
                 "size": 0.1, "opacity": 0, "color": [low], "cmin": low, "cmax": high, "showscale": True,
                 "colorscale": [[0, f"rgb{(SURFACE_DARK,) * 3}"], [1, f"rgb{(SURFACE_LIGHT,) * 3}"]],
                 "colorbar": {"title": {"text": title, "side": "right"}, "thickness": 14, "xpad": 4,
-                             **_power_ticks(low, high, title)},
+                             **(_power_ticks(low, high) if title == LOG_HEIGHT else {})},
             },
         )
     )  # fmt: skip
@@ -312,11 +317,11 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     )
 
 
-def _run_line(result: Result, i: int, x, y, font_scale: float, name: str | None = None, **extra) -> go.Scatter:
+def _run_line(result: Result, i: int, x, y, font_scale: float, **extra) -> go.Scatter:
     """One run's line on a chart against step: its optimizer's colour and its own dash."""
     label = html.escape(result.runs[i].label)
     return go.Scatter(
-        x=x, y=y, mode="lines", name=label if name is None else name, legendgroup=label,
+        x=x, y=y, mode="lines", name=label, legendgroup=label,
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
     )  # fmt: skip
@@ -360,9 +365,7 @@ def _finish(
     fig: go.Figure, font_scale: float, height: int, legend: str = "top", height_scales: bool = True, **layout
 ) -> go.Figure:
     """The house style (``ui.style``) under the figure's own layout; every axis styled alike."""
-    fig.update_layout(**style.layout(font_scale, height, legend))
-    if not height_scales:
-        fig.update_layout(height=height)
+    fig.update_layout(**style.layout(font_scale, height, legend, height_scales))
     fig.update_xaxes(**style.axis())
     fig.update_yaxes(**style.axis())
     fig.update_layout(**layout)
@@ -432,7 +435,7 @@ def distance_figure(result: Result, font_scale: float = 1.0) -> go.Figure | None
 def effective_lr_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
     """The effective learning rate per coordinate against update, log scale: one panel per
     coordinate, one line (and legend entry) per run, runs told apart by colour and dash."""
-    axes = result.surface.info.axes
+    axes = _axis_letters(result.surface)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05)
     for i in range(len(result.runs)):
         eff = result.effective_lr[i, : max(int(result.valid_rows[i]) - 1, 0)]
@@ -443,7 +446,7 @@ def effective_lr_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
             )  # fmt: skip
     _finish(fig, font_scale, 360)
     for col in (0, 1):
-        fig.update_xaxes(title_text=f"update · along {axes[col].split()[0]}", row=1, col=col + 1)
+        fig.update_xaxes(title_text=f"update · along {axes[col]}", row=1, col=col + 1)
     fig.update_yaxes(type="log", **_log_ticks(fig.data))
     fig.update_yaxes(title_text="effective learning rate", col=1)
     return fig
@@ -492,8 +495,8 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
     _finish(fig, font_scale, 460)
     fig.update_layout(
         scene={
-            "xaxis": {"title": surface.info.axes[0].split()[0], "range": [x0, x1], **scene_axis},
-            "yaxis": {"title": surface.info.axes[1].split()[0], "range": [y0, y1], **scene_axis},
+            "xaxis": {"title": _axis_letters(surface)[0], "range": [x0, x1], **scene_axis},
+            "yaxis": {"title": _axis_letters(surface)[1], "range": [y0, y1], **scene_axis},
             "zaxis": {"title": title, **scene_axis, "nticks": 4},
             "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
         },
@@ -568,11 +571,11 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
                 customdata=[delta, delta],
             )
         )  # fmt: skip
-    axes = result.surface.info.axes
+    axes = _axis_letters(result.surface)
     return _finish(
         fig, font_scale, 420, annotations=annotations,
-        xaxis={"title": axes[0].split()[0], "range": [x0, x1], "showgrid": False, "zeroline": False, "constrain": "domain"},
-        yaxis={"title": axes[1].split()[0], "range": [y0, y1], "scaleanchor": "x", "showgrid": False, "zeroline": False,
+        xaxis={"title": axes[0], "range": [x0, x1], "showgrid": False, "zeroline": False, "constrain": "domain"},
+        yaxis={"title": axes[1], "range": [y0, y1], "scaleanchor": "x", "showgrid": False, "zeroline": False,
                "constrain": "domain"},
     )  # fmt: skip
 
@@ -652,7 +655,7 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
     bar = {"thickness": 14, "tickfont": {"color": style.TEXT}}
     finite_loss = shown_loss[np.isfinite(shown_loss)]
     loss_ticks = (
-        _power_ticks(float(finite_loss.min()), float(finite_loss.max()), LOG_HEIGHT)
+        _power_ticks(float(finite_loss.min()), float(finite_loss.max()))
         if finite_loss.size and min_value is not None
         else {}
     )
@@ -735,10 +738,10 @@ def basin_figure(
             marker={"symbol": "star", "size": 16 * font_scale, "color": MINIMUM_COLOUR, "line": {"width": 1.5, "color": style.TEXT}},
         )
     )  # fmt: skip
-    axes = surface.info.axes
+    axes = _axis_letters(surface)
     return _finish(
         fig, font_scale, 480, "right",
-        xaxis={"title": f"start {axes[0].split()[0]}₀", "range": list(surface.domain[0]), "constrain": "domain", "showgrid": False},
-        yaxis={"title": f"start {axes[1].split()[0]}₀", "range": list(surface.domain[1]), "scaleanchor": "x",
+        xaxis={"title": f"start {axes[0]}₀", "range": list(surface.domain[0]), "constrain": "domain", "showgrid": False},
+        yaxis={"title": f"start {axes[1]}₀", "range": list(surface.domain[1]), "scaleanchor": "x",
                "constrain": "domain", "showgrid": False},
     )  # fmt: skip

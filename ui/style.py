@@ -43,11 +43,15 @@ def optimizer_colour(name: str, order: tuple[str, ...] = ()) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
+def linear_rgb(colour: str) -> np.ndarray:
+    """The linear-light RGB of a ``#RRGGBB`` colour (the sRGB transfer curve undone)."""
+    srgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
 def relative_luminance(colour: str) -> float:
     """WCAG 2 relative luminance of a ``#RRGGBB`` colour."""
-    srgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
-    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
-    return float(np.array([0.2126, 0.7152, 0.0722]) @ linear)
+    return float(np.array([0.2126, 0.7152, 0.0722]) @ linear_rgb(colour))
 
 
 def contrast(a: str, b: str) -> float:
@@ -80,7 +84,7 @@ def axis(**overrides) -> dict:
     }
 
 
-def layout(font_scale: float, height: int, legend: str = "top") -> dict:
+def layout(font_scale: float, height: int, legend: str = "top", height_scales: bool = True) -> dict:
     """The base of every figure's layout; ``legend`` is "top" (rows above the plot, which keep
     its full width: charts sit in columns, and on phones) or "right" (one entry per line)."""
     size = round(FONT_SIZE * font_scale)
@@ -90,7 +94,7 @@ def layout(font_scale: float, height: int, legend: str = "top") -> dict:
     }
     return {
         "template": "plotly_white",
-        "height": int(height * (1 + 0.25 * (font_scale - 1))),
+        "height": int(height * (1 + 0.25 * (font_scale - 1))) if height_scales else height,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "font": {"family": FONT_FAMILY, "size": size, "color": TEXT},
         "paper_bgcolor": BACKGROUND,
