@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,26 @@ def test_tables_name_their_columns_and_show_no_raw_none():
     rows = inspect_rows(result, 50)
     assert rows[0]["update"] == "49 → 50"  # the slider's step 50 is the update that ends there
     assert rows[0]["η_t"] == 0.1
+
+
+def test_relayout_sets_what_plotlys_update_layout_sets(two_gd_runs):
+    props = {
+        "height": 300, "legend": {"x": 0.5, "font": {"size": 20}}, "xaxis2": {"title": {"text": "b"}, "type": "log"},
+        "yaxis": {"range": [0, 1]}, "margin": {"t": 40},
+    }  # fmt: skip
+    fast, plotly = figures.effective_lr_figure(two_gd_runs), figures.effective_lr_figure(two_gd_runs)
+    figures._relayout(fast, **props)
+    plotly.update_layout(**props)
+    assert fast.layout.to_plotly_json() == plotly.layout.to_plotly_json()
+    assert fast.layout.xaxis2.anchor == "y2" and fast.layout.xaxis2.title.text == "b"  # merged, not replaced
+
+
+def test_figures_carry_plotly_whites_defaults_only_for_what_they_draw(two_gd_runs):
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"]
+    fig = figures.contour_figure(make_surface("rosenbrock"), two_gd_runs, animate=False)
+    template = fig.layout.template
+    assert set(template.data.to_plotly_json()) == {"scatter", "scatter3d", "contour", "heatmap", "surface"}
+    assert template.data.contour == white.data.contour and template.layout.xaxis == white.layout.xaxis
+    assert len(json.dumps(template.to_plotly_json())) < 3000  # all of plotly_white: 7151

@@ -93,7 +93,6 @@ def layout(font_scale: float, height: int, legend: str = "top", height_scales: b
         "right": {"orientation": "v", "yanchor": "top", "y": 1.0, "x": 1.02, "xanchor": "left"},
     }
     return {
-        "template": "plotly_white",
         "height": int(height * (1 + 0.25 * (font_scale - 1))) if height_scales else height,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "font": {"family": FONT_FAMILY, "size": size, "color": TEXT},
