@@ -37,7 +37,7 @@ run: $(STAMP)
 test: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(WARM_UP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 def pytest_collection_modifyitems(config, items):
+    # Under pytest-xdist (`make test`: two workers) the browser tests stay on one worker, which
+    # starts the one Streamlit server they share; the other worker takes the rest meanwhile.
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("browser"))
     # In CI a missing browser fails the run; on a developer's machine it skips with the fix named.
     if CHROMIUM.exists():
         return
