@@ -24,7 +24,8 @@ def _house_template() -> go.layout.Template:
     """Plotly's "plotly_white" cut to the parts the figures here use: its layout defaults for
     plain and 3D axes, hover labels and annotations, and its defaults for the five trace types
     drawn. Named in each layout, the whole template (24 trace types, 7 kB of JSON) was copied
-    and validated for every figure, about half of a Playground rerun, and sent with every chart."""
+    and validated for every figure and sent with every chart (a Playground rerun 384 -> 360 ms
+    without it)."""
     white = pio.templates["plotly_white"]
     keep = ("autotypenumbers", "hovermode", "hoverlabel", "xaxis", "yaxis", "scene", "coloraxis", "title",
             "annotationdefaults", "shapedefaults")  # fmt: skip
@@ -402,8 +403,8 @@ def _merged(base: dict, extra: dict) -> dict:
 def _relayout(fig: go.Figure, **props) -> go.Figure:
     """``fig.update_layout(**props)`` for nested props (no "a_b" paths), at a tenth of its cost.
 
-    Plotly's update_layout replays every leaf through its relayout machinery, about 1 ms a key:
-    a Playground rerun spent a third of its time there. Setting each top-level part whole, merged
+    Plotly's update_layout replays every leaf through its relayout machinery, about 1 ms a key
+    (a Playground rerun 360 -> 153 ms without it). Setting each top-level part whole, merged
     here first, validates the same values once."""
     for key, value in props.items():
         if isinstance(value, dict):
