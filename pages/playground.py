@@ -263,25 +263,6 @@ if key not in written:
 if wanted_lists != incoming:
     st.query_params.from_dict(wanted)
 
-surface = make_surface(state.surface)
-result = run_scenario(scenario_json)
-grid = surface_grid(state.surface)
-
-if schedule_name != "constant" and not present:
-    with st.sidebar:
-        try:
-            sched = parse_schedule(state.schedule)
-            values = resolved(sched, SCHEDULES[sched.name].params)
-            curve = preview(sched.name, values, 1.0, state.steps)
-            show(
-                schedule_figure({"η<sub>t</sub> / η": curve}, font_scale=0.85, height=260),
-                "pg_schedule_preview",
-                "playground-schedule",
-            )
-        except SpecError as error:
-            st.caption(inert(str(error)))
-
-
 # ----- views -------------------------------------------------------------------------------------
 NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027, not 0.0003)
     column: st.column_config.NumberColumn(format="%.4g")
@@ -302,52 +283,78 @@ NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027,
 }
 
 
-def name(view: str) -> str:
-    """Export file name: page, view and scene (surface and optimizers)."""
-    return export_name("playground", view, " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)]))
+def views(state: PlaygroundState, scenario_json: str) -> None:
+    """Every chart and table of the scene. What they are built from stays local: Streamlit keeps
+    a closed session for a while, and through its callbacks this script's globals, so a result
+    held there would outlive the cache's budget and idle expiry."""
+    surface = make_surface(state.surface)
+    result = run_scenario(scenario_json)
+    grid = surface_grid(state.surface)
 
+    if schedule_name != "constant" and not present:
+        with st.sidebar:
+            try:
+                sched = parse_schedule(state.schedule)
+                values = resolved(sched, SCHEDULES[sched.name].params)
+                curve = preview(sched.name, values, 1.0, state.steps)
+                show(
+                    schedule_figure({"η<sub>t</sub> / η": curve}, font_scale=0.85, height=260),
+                    "pg_schedule_preview",
+                    "playground-schedule",
+                )
+            except SpecError as error:
+                st.caption(inert(str(error)))
 
-left, right = st.columns([3, 2])
-with left:
-    show(
-        contour_figure(surface, result, grid=grid, font_scale=font_scale), "pg_contour", name("contour"),
-        on_select=on_contour_click, selection_mode="points",
-    )  # fmt: skip
-with right:
-    show(loss_figure(result, font_scale), "pg_loss", name("loss"))
-    distance = distance_figure(result, font_scale)
-    if distance is not None:
-        show(distance, "pg_distance", name("distance"))
-    st.caption(inert(surface_info.notes))
+    def name(view: str) -> str:
+        """Export file name: page, view and scene (surface and optimizers)."""
+        return export_name(
+            "playground", view, " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
+        )
 
-left, right = st.columns(2)
-with left:
-    show(effective_lr_figure(result, font_scale), "pg_eff", name("effective-rate"))
-with right:
-    show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
+    left, right = st.columns([3, 2])
+    with left:
+        show(
+            contour_figure(surface, result, grid=grid, font_scale=font_scale), "pg_contour", name("contour"),
+            on_select=on_contour_click, selection_mode="points",
+        )  # fmt: skip
+    with right:
+        show(loss_figure(result, font_scale), "pg_loss", name("loss"))
+        distance = distance_figure(result, font_scale)
+        if distance is not None:
+            show(distance, "pg_distance", name("distance"))
+        st.caption(inert(surface_info.notes))
 
-st.subheader("At one step")
-# The slider is made anew when its range changes; its value comes from the durable choice.
-inspected = ss.get("pg_inspect")
-hold("pg_step", state.steps if inspected is None else min(inspected, state.steps), state.steps)
-st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
-step = int(ss["pg_step"])
-left, right = st.columns([3, 2])
-with left:
-    show(inspect_figure(result, step, font_scale), "pg_inspect", name(f"step-{step}"))
-with right:
-    st.caption(
-        r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
-        "the velocity. The table holds each run's values at the step and its state after the update."
+    left, right = st.columns(2)
+    with left:
+        show(effective_lr_figure(result, font_scale), "pg_eff", name("effective-rate"))
+    with right:
+        show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
+
+    st.subheader("At one step")
+    # The slider is made anew when its range changes; its value comes from the durable choice.
+    inspected = ss.get("pg_inspect")
+    hold("pg_step", state.steps if inspected is None else min(inspected, state.steps), state.steps)
+    st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
+    step = int(ss["pg_step"])
+    left, right = st.columns([3, 2])
+    with left:
+        show(inspect_figure(result, step, font_scale), "pg_inspect", name(f"step-{step}"))
+    with right:
+        st.caption(
+            r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
+            "the velocity. The table holds each run's values at the step and its state after the update."
+        )
+        st.dataframe(inspect_rows(result, step), hide_index=True, column_config=NUMBERS)
+
+    st.subheader("Summary")
+    st.dataframe(summary_table(result), hide_index=True, column_config=NUMBERS)
+    download_csv, download_json = st.columns(2)
+    download_csv.download_button(
+        "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"
     )
-    st.dataframe(inspect_rows(result, step), hide_index=True, column_config=NUMBERS)
+    download_json.download_button(
+        "Download the scenario (JSON)", scenario_json, "scenario.json", "application/json", key="pg_json"
+    )
 
-st.subheader("Summary")
-st.dataframe(summary_table(result), hide_index=True, column_config=NUMBERS)
-download_csv, download_json = st.columns(2)
-download_csv.download_button(
-    "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"
-)
-download_json.download_button(
-    "Download the scenario (JSON)", scenario_json, "scenario.json", "application/json", key="pg_json"
-)
+
+views(state, scenario_json)

@@ -425,3 +425,25 @@ def test_the_lessons_page_keeps_its_slider_in_the_url():
     tampered = open_app("pages/lessons.py", query={"percent": "33", "x": "1"})
     text = next(w.value for w in tampered.warning if "link" in w.value)
     assert "percent" in text and "unknown parameter" in text and tampered.slider(key="lessons_percent").value == 100
+
+
+def test_a_session_keeps_no_run_of_its_own_once_the_cache_lets_it_go():
+    """Streamlit keeps a closed session for two minutes, and with it the page script's globals
+    (its callbacks refer to them): a run held there would outlive the cache's budget."""
+    import gc
+    import weakref
+
+    from optim_core.api import Scenario
+    from ui.cache import CACHE
+    from ui.compute import run_scenario
+    from ui.state import PlaygroundState
+
+    at = open_app(query={"steps": "300"})
+    assert not at.exception
+    scenario_json = PlaygroundState(steps=300).scenario().validate().to_json()
+    assert Scenario.from_json(scenario_json).steps == 300
+    result = weakref.ref(run_scenario(scenario_json))  # the very object the page drew
+    CACHE.clear()
+    gc.collect()
+    assert result() is None, [type(r).__name__ for r in gc.get_referrers(result())]
+    assert at.get("plotly_chart")  # the session itself is still there
