@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -167,3 +168,43 @@ def test_figures_carry_plotly_whites_defaults_only_for_what_they_draw(two_gd_run
     assert set(template.data.to_plotly_json()) == {"scatter", "scatter3d", "contour", "heatmap", "surface"}
     assert template.data.contour == white.data.contour and template.layout.xaxis == white.layout.xaxis
     assert len(json.dumps(template.to_plotly_json())) < 3000  # all of plotly_white: 7151
+
+
+def _array(value) -> np.ndarray:
+    """A figure dict's array: a list, or Plotly's base64 form {dtype, bdata}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, dtype=float)
+
+
+def test_a_diverged_run_is_cut_and_crossed_where_it_left_and_every_moved_trace_is_named():
+    result = simulate("rosenbrock", ["gd:lr=0.02", "adam:lr=0.05"], steps=60)
+    assert result.status(0).startswith("diverged") and result.status(1) == "ok"
+    contour = figures.contour_figure(make_surface("rosenbrock"), result)
+    by_name = {t.get("meta"): t for t in contour["data"] if t.get("meta")}
+    n = int(result.valid_rows[0])
+    assert _array(by_name["path0"]["x"]).size == n  # the path stops where the run left the followed region
+    cross = by_name["diverged"]
+    assert _array(cross["x"]).tolist() == [result.positions[0, n - 1, 0]] and cross["marker"]["symbol"] == "x-thin"
+    assert set(by_name) == {"path0", "path1", "start", "diverged", "heads"}
+    loss = figures.loss_figure(result)
+    assert [t.meta for t in loss.data] == ["loss0", "loss1"]
+    assert [t.meta for t in figures.effective_lr_figure(result).data] == ["eff0x", "eff0y", "eff1x", "eff1y"]
+    # no diverged run: an empty cross trace, kept so that a scrub can fill it
+    calm = simulate("rosenbrock", ["adam:lr=0.05"], steps=20)
+    kept = next(
+        t for t in figures.contour_figure(make_surface("rosenbrock"), calm)["data"] if t.get("meta") == "diverged"
+    )
+    assert _array(kept["x"]).size == 0
+
+
+def test_an_extent_holds_the_axes_over_what_a_scrub_will_draw():
+    result = simulate("rosenbrock", ["adam:lr=0.05"], steps=50)
+    free = figures.loss_figure(result)
+    assert "range" not in free.layout.yaxis.to_plotly_json()
+    held = figures.loss_figure(result, extent=(1e-9, 1e5))
+    low, high = held.layout.yaxis.range
+    assert low < -9 and high > 5 and held.layout.yaxis.autorange is False
+    assert held.layout.yaxis.dtick == 1  # ten decades: ticks at the powers of ten
+    eff = figures.effective_lr_figure(result, extent=(1e-6, 1.0))
+    assert eff.layout.yaxis.range[0] < -6 and eff.layout.yaxis2.range[1] > 0

@@ -202,10 +202,12 @@ def contour_figure(
                 mode="markers",
                 marker={"symbol": "circle-open", "size": 12 * font_scale, "color": style.TEXT, "line": {"width": 2.5}},
                 name="start",
+                meta="start",
                 showlegend=False,  # the ring: its hover and the page's caption say what it is
                 hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>",
             )
         )
+        fig.add_trace(diverged_trace(result, font_scale))
     if surface.minima:
         fig.add_trace(
             go.Scatter(
@@ -252,6 +254,17 @@ def contour_figure(
     return fig
 
 
+def diverged_trace(result: Result, font_scale: float = 1.0) -> go.Scatter:
+    """A red cross where each diverged run left the followed region (its path is cut there)."""
+    x, y = diverged_marks(result)
+    return go.Scatter(
+        x=x, y=y, mode="markers", name="diverged", meta="diverged", showlegend=False,
+        marker={"symbol": "x-thin", "size": 16 * font_scale, "color": DIVERGED_COLOUR,
+                "line": {"width": 3.5 * font_scale, "color": DIVERGED_COLOUR}},
+        hovertemplate="diverged after (%{x:.3g}, %{y:.3g})<extra></extra>",
+    )  # fmt: skip
+
+
 def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
     rows = np.minimum(step, result.valid_rows - 1)
     points = result.positions[np.arange(len(result.runs)), rows]
@@ -268,7 +281,7 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> 
     x, y = _heads(result, result.steps)
     fig.add_trace(
         go.Scatter(
-            x=x, y=y, mode="markers", name="heads", showlegend=False,
+            x=x, y=y, mode="markers", name="heads", meta="heads", showlegend=False,
             marker={"size": 13 * font_scale, "color": colours, "line": {"width": 2, "color": "white"}},
             hoverinfo="skip",
         )
@@ -312,10 +325,43 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> 
     return spec
 
 
+def path_points(result: Result, i: int) -> np.ndarray:
+    """Run ``i``'s positions up to where it diverged, shape (n, 2)."""
+    return result.positions[i, : int(result.valid_rows[i])]
+
+
+def loss_line(result: Result, i: int) -> np.ndarray:
+    """Run ``i``'s loss above the surface's minimum (floored at 1e-16 for the log axis), or f."""
+    minimum = result.surface.min_value
+    gap = result.loss[i, : int(result.valid_rows[i])] - (0.0 if minimum is None else minimum)
+    return np.maximum(gap, 1e-16) if minimum is not None else gap
+
+
+def distance_line(result: Result, i: int) -> np.ndarray:
+    path = path_points(result, i)
+    return result.surface.nearest_minimum_distance(path[:, 0], path[:, 1])
+
+
+def effective_lines(result: Result, i: int) -> np.ndarray:
+    """Run ``i``'s effective rate per coordinate, one row per update from update 1: (n − 1, 2)."""
+    return result.effective_lr[i, : max(int(result.valid_rows[i]) - 1, 0)]
+
+
+def diverged_marks(result: Result, runs=None) -> tuple[list[float], list[float]]:
+    """Where each diverged run was last inside the followed region (its path ends there)."""
+    xs, ys = [], []
+    for i in range(len(result.runs)) if runs is None else runs:
+        if result.outcome.diverged_at[i] >= 0:
+            x, y = path_points(result, i)[-1]
+            xs.append(float(x))
+            ys.append(float(y))
+    return xs, ys
+
+
 def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     """One run's path with hover details (step, loss, η_t, effective rate)."""
-    n = int(result.valid_rows[i])
-    path = result.positions[i, :n]
+    path = path_points(result, i)
+    n = path.shape[0]
     loss = result.loss[i, :n]
     lr = np.concatenate([[np.nan], result.lr[i, : n - 1]])
     eff = np.concatenate([np.full((1, 2), np.nan), result.effective_lr[i, : n - 1]])
@@ -326,6 +372,7 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     return go.Scatter(
         x=path[:, 0],
         y=path[:, 1],
+        meta=f"path{i}",
         mode="lines+markers" if n <= 60 else "lines",
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         marker={"size": 5 * font_scale},
@@ -338,45 +385,65 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     )
 
 
-def _run_line(result: Result, i: int, x, y, font_scale: float, **extra) -> go.Scatter:
-    """One run's line on a chart against step: its optimizer's colour and its own dash."""
+def _run_line(result: Result, i: int, x, y, font_scale: float, uid: str, **extra) -> go.Scatter:
+    """One run's line on a chart against step: its optimizer's colour and its own dash (``uid``
+    names it for the scrub, which moves it in the browser)."""
     label = html.escape(result.runs[i].label)
     return go.Scatter(
-        x=x, y=y, mode="lines", name=label, legendgroup=label,
+        x=x, y=y, mode="lines", name=label, legendgroup=label, meta=uid,
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
     )  # fmt: skip
 
 
-def loss_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
-    """Loss above the minimum (log scale) against step, one line per run."""
+def loss_figure(result: Result, font_scale: float = 1.0, extent: tuple[float, float] | None = None) -> go.Figure:
+    """Loss above the minimum (log scale) against step, one line per run.
+
+    ``extent`` (low, high), when given, is held in view as well: a scrub's bank moves the
+    lines in the browser within fixed axes."""
     fig = go.Figure()
-    minimum = result.surface.min_value
-    offset = 0.0 if minimum is None else minimum
     for i in range(len(result.runs)):
-        n = int(result.valid_rows[i])
-        gap = result.loss[i, :n] - offset
-        fig.add_trace(
-            _run_line(result, i, np.arange(n), np.maximum(gap, 1e-16) if minimum is not None else gap, font_scale)
-        )
-    log = minimum is not None
+        gap = loss_line(result, i)
+        fig.add_trace(_run_line(result, i, np.arange(gap.size), gap, font_scale, f"loss{i}"))
+    log = result.surface.min_value is not None
     return _finish(
         fig, font_scale, 360,
         xaxis={"title": "step"},
         yaxis={
             "title": LOG_HEIGHT if log else "f", "type": "log" if log else "linear",
-            **(_log_ticks(fig.data) if log else {}),
+            **(_log_ticks(fig.data, extent) if log else {}), **_held_range(fig.data, extent, log),
         },
     )  # fmt: skip
 
 
-def _log_ticks(traces) -> dict:
+def _held_range(traces, extent: tuple[float, float] | None, log: bool) -> dict:
+    """A fixed y range covering the traces and ``extent`` (nothing without an extent)."""
+    if extent is None:
+        return {}
+    values = _values(traces, extent)
+    if log:
+        values = np.log10(values[values > 0])
+    if not values.size:
+        return {}
+    low, high = float(values.min()), float(values.max())
+    pad = 0.04 * (high - low or 1.0)
+    return {"range": [low - pad, high + pad], "autorange": False}
+
+
+def _values(traces, extent=None) -> np.ndarray:
+    values = np.concatenate(
+        [np.asarray(trace.y, dtype=float).ravel() for trace in traces if trace.y is not None]
+        + ([np.asarray(extent, dtype=float)] if extent is not None else [])
+        or [[]]
+    )
+    return values[np.isfinite(values)]
+
+
+def _log_ticks(traces, extent: tuple[float, float] | None = None) -> dict:
     """Ticks of a log axis: one per power of ten (written 10ⁿ) when the data span a decade or
     more; else Plotly's own ticks inside the decade, written in full (0.5, not "5")."""
-    values = np.concatenate(
-        [np.asarray(trace.y, dtype=float).ravel() for trace in traces if trace.y is not None] or [[]]
-    )
-    values = values[np.isfinite(values) & (values > 0)]
+    values = _values(traces, extent)
+    values = values[values > 0]
     if values.size and np.log10(values.max()) - np.log10(values.min()) >= 1:
         return {"dtick": 1, "exponentformat": "power"}
     return {"exponentformat": "none", "tickformat": ".3~g", "minorloglabels": "none"}
@@ -463,38 +530,47 @@ def schedule_grid_figure(curves: dict[str, np.ndarray], columns: int = 3, font_s
     return fig
 
 
-def distance_figure(result: Result, font_scale: float = 1.0) -> go.Figure | None:
+def distance_figure(
+    result: Result, font_scale: float = 1.0, extent: tuple[float, float] | None = None
+) -> go.Figure | None:
     """Distance to the nearest known minimum against step (None when none is known)."""
     surface = result.surface
     if not surface.minima:
         return None
     fig = go.Figure()
     for i in range(len(result.runs)):
-        path = result.positions[i, : int(result.valid_rows[i])]
-        distance = surface.nearest_minimum_distance(path[:, 0], path[:, 1])
-        fig.add_trace(_run_line(result, i, np.arange(distance.size), distance, font_scale))
+        distance = distance_line(result, i)
+        fig.add_trace(_run_line(result, i, np.arange(distance.size), distance, font_scale, f"dist{i}"))
     return _finish(
         fig, font_scale, 320, xaxis={"title": "step"},
-        yaxis={"title": "distance to the nearest minimum", "type": "log", **_log_ticks(fig.data)},
+        yaxis={
+            "title": "distance to the nearest minimum", "type": "log", **_log_ticks(fig.data, extent),
+            **_held_range(fig.data, extent, True),
+        },
     )  # fmt: skip
 
 
-def effective_lr_figure(result: Result, font_scale: float = 1.0) -> go.Figure:
+def effective_lr_figure(
+    result: Result, font_scale: float = 1.0, extent: tuple[float, float] | None = None
+) -> go.Figure:
     """The effective learning rate per coordinate against update, log scale: one panel per
     coordinate, one line (and legend entry) per run, runs told apart by colour and dash."""
     axes = _axis_letters(result.surface)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05)
     for i in range(len(result.runs)):
-        eff = result.effective_lr[i, : max(int(result.valid_rows[i]) - 1, 0)]
+        eff = effective_lines(result, i)
         for col in (0, 1):
             fig.add_trace(
-                _run_line(result, i, np.arange(1, eff.shape[0] + 1), eff[:, col], font_scale, showlegend=col == 0),
+                _run_line(
+                    result, i, np.arange(1, eff.shape[0] + 1), eff[:, col], font_scale, f"eff{i}{'xy'[col]}",
+                    showlegend=col == 0,
+                ),
                 row=1, col=col + 1,
             )  # fmt: skip
     _finish(fig, font_scale, 360)
     for col in (0, 1):
         _update_axes(fig, "x", row=1, col=col + 1, title={"text": f"update · along {axes[col]}"})
-    _update_axes(fig, "y", type="log", **_log_ticks(fig.data))
+    _update_axes(fig, "y", type="log", **_log_ticks(fig.data, extent), **_held_range(fig.data, extent, True))
     _update_axes(fig, "y", col=1, title={"text": "effective learning rate"})
     return fig
 
