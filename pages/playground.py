@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import streamlit as st
 
 from optim_core.api import SEED, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
+from optim_core.scrub import current_value, parse_target, targets, window_centre
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.charts import export_name, show
-from ui.compute import run_scenario, surface_grid, table_csv
+from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
 from ui.controls import explicit, hold, param_control, steps_control
 from ui.figures import (
     contour_figure,
@@ -25,6 +27,7 @@ from ui.figures import (
 )
 from ui.present import PRESENT, header
 from ui.routing import route_through_app
+from ui.scrub import describe, scrub_bar
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
 from ui.tables import inspect_rows, summary_table
 from ui.urlstate import inert, warn_ignored
@@ -32,6 +35,7 @@ from ui.urlstate import inert, warn_ignored
 route_through_app()
 
 ss = st.session_state
+NO_SCRUB = "off"
 
 
 # ----- state <-> widgets ------------------------------------------------------------------------
@@ -57,6 +61,7 @@ def seed_widgets(state: PlaygroundState) -> None:
     ss["pg_seed"] = state.seed
     ss["pg_inspect"] = state.selected_step  # None: the last step, whatever the number of steps
     ss[PRESENT] = state.presentation
+    ss["pg_scrub"] = state.scrub or NO_SCRUB
 
 
 def add_run(name: str, values: dict, label: str = "") -> None:
@@ -96,7 +101,7 @@ def state_from_widgets() -> PlaygroundState:
     start = (float(ss["pg_start_x"]), float(ss["pg_start_y"]))
     default_start = tuple(float(c) for c in make_surface(surface_spec).starts[0])
     steps = int(ss["pg_steps"])
-    return PlaygroundState(
+    state = PlaygroundState(
         surface=surface_spec,
         optimizers=tuple(optimizers),
         start=None if start == default_start else start,
@@ -107,6 +112,13 @@ def state_from_widgets() -> PlaygroundState:
         selected_step=None if ss["pg_inspect"] is None or ss["pg_inspect"] >= steps else ss["pg_inspect"],
         presentation=bool(ss.get(PRESENT)),
     )
+    scrub = ss.get("pg_scrub", NO_SCRUB)
+    if scrub == NO_SCRUB:
+        return state
+    try:  # a target of a run that was removed, or of another schedule, is no longer offered
+        return replace(state, scrub=str(parse_target(scrub, state.scenario())))
+    except SpecError:
+        return state
 
 
 # ----- callbacks (run before the script, so they may change widget values) -----------------------
@@ -143,6 +155,23 @@ def on_contour_click() -> None:
 
 def on_inspect() -> None:
     ss["pg_inspect"] = None if ss["pg_step"] >= ss["pg_steps"] else int(ss["pg_step"])
+
+
+def on_scrub_release() -> None:
+    """The scrub was let go: its value goes into the control it stands for (and so the URL)."""
+    live, bar = ss.get("pg_scrub_live"), ss.get("pg_scrub_bar")
+    index = None if bar is None else bar.get("release")
+    if live is None or index is None or not 0 <= int(index) < len(live[1]):
+        return
+    target, values = live
+    value = values[int(index)]
+    if target.kind == "start":
+        ss[f"pg_start_{target.name}"] = value
+    elif target.kind == "opt":
+        ss[f"pg_run{ss['pg_runs'][target.run]}_{target.name}"] = value
+    else:
+        param = next(p for p in SCHEDULES[ss["pg_schedule"]].params if p.name == target.name)
+        ss[f"pg_sch_{ss['pg_schedule']}_{target.name}"] = int(value) if param.kind == "int" else value
 
 
 def on_upload() -> None:
@@ -281,6 +310,7 @@ NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027,
         "best loss",
     )
 }
+CHARTS = (("contour", "pg_contour"), ("loss", "pg_loss"), ("distance", "pg_distance"), ("effective", "pg_eff"))
 
 
 def views(state: PlaygroundState, scenario_json: str) -> None:
@@ -311,6 +341,31 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             "playground", view, " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
         )
 
+    # ----- scrub: one quantity at many values, moved in the browser ---------------------------------
+    scenario = state.scenario()
+    labels = [run.label for run in result.runs]
+    choices = {NO_SCRUB: "Scrub: off", **{str(t): f"Scrub {describe(t, labels)}" for t in targets(scenario)}}
+    if ss.get("pg_scrub") not in choices:
+        ss["pg_scrub"] = NO_SCRUB
+    scrub_col, bar_col = st.columns([1, 3], vertical_alignment="bottom")
+    scrub_col.selectbox(
+        "Scrub", list(choices), key="pg_scrub", format_func=choices.__getitem__, label_visibility="collapsed",
+        help="Pick a value to drag: every path, loss and rate moves while you drag (41 values or "
+        "more, computed at once). Letting go sets the value.",
+    )  # fmt: skip
+    extent: dict = {}
+    if state.scrub is not None:
+        try:
+            target = parse_target(state.scrub, scenario)
+            centres = ss.setdefault("pg_scrub_centres", {})  # the slider's range stays while it is released inside it
+            centre = centres[state.scrub] = window_centre(centres.get(state.scrub), current_value(scenario, target))
+            view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), CHARTS, centre)
+            ss["pg_scrub_live"] = (target, [*view["values"]])
+            with bar_col:
+                scrub_bar(view, "pg_scrub_bar", on_scrub_release)
+        except SpecError as error:
+            bar_col.warning(f"No scrub: {inert(str(error))}")
+
     left, right = st.columns([3, 2])
     with left:
         show(
@@ -318,15 +373,15 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             on_select=on_contour_click, selection_mode="points",
         )  # fmt: skip
     with right:
-        show(loss_figure(result, font_scale), "pg_loss", name("loss"))
-        distance = distance_figure(result, font_scale)
+        show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))
+        distance = distance_figure(result, font_scale, extent.get("distance"))
         if distance is not None:
             show(distance, "pg_distance", name("distance"))
         st.caption(inert(surface_info.notes))
 
     left, right = st.columns(2)
     with left:
-        show(effective_lr_figure(result, font_scale), "pg_eff", name("effective-rate"))
+        show(effective_lr_figure(result, font_scale, extent.get("effective")), "pg_eff", name("effective-rate"))
     with right:
         show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
 

@@ -6,6 +6,7 @@ Every result shares one budget of bytes (:mod:`ui.cache`), oldest out first.
 from __future__ import annotations
 
 from optim_core.api import Result, Scenario
+from optim_core.scrub import Bank, compute_bank, parse_target
 from surfaces import make_surface
 from ui.cache import CACHE
 
@@ -37,3 +38,21 @@ def run_lesson(key: str, step_scale: float = 1.0):
     lesson = next(item for item in every if item.key == key)
     results = lesson.run(step_scale)
     return results, lesson.measure(results)
+
+
+@CACHE.memoize
+def scrub_bank(scenario_json: str, target: str, centre: float | None = None) -> Bank:
+    """The runs of every value a scrub of ``target`` offers (raises SpecError if it cannot)."""
+    scenario = Scenario.from_json(scenario_json)
+    return compute_bank(scenario, parse_target(target, scenario), centre)
+
+
+@CACHE.memoize
+def scrub_view(
+    scenario_json: str, target: str, title: str, charts: tuple[tuple[str, str], ...], centre: float | None = None
+):
+    """The scrub component's data and the axis extents the charts hold while it moves them."""
+    from ui.scrub import extents, payload
+
+    bank = scrub_bank(scenario_json, target, centre)
+    return payload(bank, run_scenario(scenario_json), title, dict(charts)), extents(bank)

@@ -4,7 +4,7 @@ Pure functions (no Streamlit), so the tests can check every tampered URL directl
 holds spec strings in the grammar of interface.md:
 
     ?surface=rosenbrock:a=1&opt=adam:lr=0.05&opt=gd:lr=0.001&start=-1.2,1&steps=500
-     &schedule=cosine&conv=lecture&seed=0&step=250&present=1
+     &schedule=cosine&conv=lecture&seed=0&step=250&present=1&scrub=opt1.lr
 
 A part that does not parse is ignored and named in a warning; the rest of the URL still
 applies, and anything ignored falls back to its default.
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from optim_core.api import SEED, STEPS, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS
+from optim_core.scrub import parse_target
 from optim_core.spec import Param, SpecError, echo
 from surfaces import CATALOG, make_surface, parse_surface_spec
 
@@ -29,7 +30,7 @@ PLAYGROUND_STEPS = replace(STEPS, high=5000)
 # at step 453, AdaGrad's rate down 32x), but its data keep it out of the compiled loop: 627 ms a
 # run against 3 ms here. Rosenbrock stays the first picture until that surface is compiled.
 DEFAULT_SURFACE = "rosenbrock"
-KEYS = ("surface", "opt", "start", "steps", "schedule", "conv", "seed", "step", "present")
+KEYS = ("surface", "opt", "start", "steps", "schedule", "conv", "seed", "step", "present", "scrub")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PlaygroundState:
     seed: int = 0
     selected_step: int | None = None  # the step the arrows inspect (None: the last)
     presentation: bool = False
+    scrub: str | None = None  # the quantity the scrub slider moves (optim_core.scrub.Target), if any
 
     def resolved_optimizers(self) -> tuple[str, ...]:
         if self.optimizers:
@@ -161,7 +163,14 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
             state = replace(state, presentation=present == "1")
         else:
             ignored.append(f"present: {echo(present)} is not 0 or 1")
-    return Parsed(*_runnable(state, ignored))
+    state, ignored = _runnable(state, ignored)
+    scrub = single("scrub")
+    if scrub is not None:
+        try:
+            state = replace(state, scrub=str(parse_target(scrub, state.scenario())))
+        except SpecError as error:
+            ignored.append(str(error))
+    return Parsed(state, ignored)
 
 
 def _runnable(state: PlaygroundState, ignored: list[str]) -> tuple[PlaygroundState, list[str]]:
@@ -208,6 +217,8 @@ def to_query(state: PlaygroundState) -> dict[str, str | list[str]]:
         out["step"] = str(state.selected_step)
     if state.presentation:
         out["present"] = "1"
+    if state.scrub is not None:
+        out["scrub"] = state.scrub
     return out
 
 
