@@ -43,6 +43,8 @@ class Lesson:
     schedules: tuple[str, ...] = ()
     counter: Lesson | None = None
     figures: tuple[str, ...] = ("contour", "loss")  # the views that show the claim
+    # The value the claim is about, scrubbed on the first scenario (optim_core.scrub), if any.
+    scrub: str | None = None
 
     def run(self, step_scale: float = 1.0) -> dict[str, Result]:
         """Run the presets, optionally with their step counts scaled (at least 10 steps)."""
@@ -98,6 +100,7 @@ def _adagrad_lesson(key: str, lr: float, counter: Lesson | None = None, title: s
         measure=_adagrad_measure,
         counter=counter,
         figures=("contour", "effective_lr", "distance"),
+        scrub="opt1.lr",  # AdaGrad's η₀: how soon it stalls
     )
 
 
@@ -247,6 +250,7 @@ RMSPROP = Lesson(
     measure=_rmsprop_measure,
     schedules=("cosine",),
     figures=("contour", "loss"),
+    scrub="opt1.lr",  # RMSprop's η₀ at a constant rate: the size of its bounce
 )
 
 

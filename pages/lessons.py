@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import urllib.parse
+from dataclasses import replace
 
 import streamlit as st
 
 from optim_core.lessons import LESSONS, Lesson
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
+from optim_core.scrub import parse_target
+from optim_core.spec import SpecError
 from ui import charts, urlstate
-from ui.compute import run_lesson, surface_grid
+from ui.compute import run_lesson, scrub_view, surface_grid
 from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
+from ui.scrub import describe, scrub_bar
 from ui.state import PlaygroundState, to_query
 
 route_through_app()
@@ -43,6 +47,31 @@ def playground_link(scenario) -> str:
     return "/?" + urllib.parse.urlencode(to_query(state), doseq=True)
 
 
+def scrub(lesson: Lesson, scenario, result, keys: dict[str, str], compared: bool) -> dict:
+    """A slider over the value the claim is about (its first scenario), moving the lesson's
+    charts in the browser; returns the extents the charts hold. Nothing is sent on release:
+    the presets stay as the lecture has them (the Playground link takes them further)."""
+    scaled = replace(scenario, steps=max(10, round(scenario.steps * percent / 100)))
+    target = parse_target(lesson.scrub, scaled)
+    charts = {VIEWS.get(view, view): key for view, key in keys.items()}
+    if compared:  # the first scenario's line on a comparison of several
+        charts["loss"] = (keys["loss"], "c0:")
+    labels = [run.label for run in result.runs]
+    try:
+        data, extent = scrub_view(
+            scaled.to_json(), lesson.scrub, describe(target, labels), tuple(charts.items()), None, False
+        )
+    except SpecError as error:
+        st.caption(f"No scrub: {urlstate.inert(str(error))}")
+        return {}
+    scrub_bar(data, f"lesson_{lesson.key}_scrub")
+    st.caption("Drag to see the claim at other values; the verdict below is for the preset.")
+    return extent
+
+
+VIEWS = {"effective_lr": "effective"}  # a lesson's view names -> the scrub's
+
+
 def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
     """A lesson, or (``parent`` given) its counter-case, which states its claim only if it is another one."""
     results, measurement = run_lesson(lesson.key, percent / 100)
@@ -61,20 +90,25 @@ def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
             column.latex(SCHEDULES[name].latex)
     first_scenario = next(iter(lesson.scenarios.values()))
     first = next(iter(results.values()))
+    names = [view for view in lesson.figures if view != "distance" or first.surface.minima]
+    keys = {view: f"lesson_{lesson.key}_{index}" for index, view in enumerate(names)}
+    single = {name: result for name, result in results.items() if len(result.runs) == 1}
+    compared = "loss" in names and len(results) > 1
+    extent = scrub(lesson, first_scenario, first, keys, compared) if lesson.scrub is not None else {}
     views = []  # (view, figure)
-    for view in lesson.figures:
+    for view in names:
         if view == "contour":
             grid = surface_grid(first_scenario.surface)
             views.append((view, contour_figure(first.surface, first, grid=grid, font_scale=font_scale, animate=False)))
         elif view == "effective_lr":
-            views.append((view, effective_lr_figure(first, font_scale)))
+            views.append((view, effective_lr_figure(first, font_scale, extent.get("effective"))))
         elif view == "distance":
-            figure = distance_figure(first, font_scale)
-            if figure is not None:
-                views.append((view, figure))
+            views.append((view, distance_figure(first, font_scale, extent.get("distance"))))
         elif view == "loss":
-            single = {name: result for name, result in results.items() if len(result.runs) == 1}
-            figure = comparison_loss_figure(single, font_scale) if len(results) > 1 else loss_figure(first, font_scale)
+            figure = (
+                comparison_loss_figure(single, font_scale, extent) if compared
+                else loss_figure(first, font_scale, extent.get("loss"))
+            )  # fmt: skip
             views.append((view, figure))
     # Two columns: the contour (a square plot) on the left, the charts against step stacked on
     # the right; without a contour, two charts per row. Narrower columns left a contour ~100 px wide.

@@ -7,20 +7,24 @@ import streamlit as st
 from optim_core.api import Scenario
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
+from optim_core.scrub import current_value, parse_target, targets, window_centre
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import charts, urlstate
-from ui.compute import run_scenario, surface_grid
+from ui.compute import run_scenario, scrub_view, surface_grid
 from ui.controls import explicit, log_options, param_control
 from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
+from ui.scrub import scrub_bar
 
 route_through_app()
 
 ss = st.session_state
 OPEN_LOOP = [name for name in SCHEDULES if name != "plateau"]
 SURFACES = [name for name in CATALOG if name != "custom"]
+NO_SCRUB = "off"
+SCRUBBED = sorted({p.name for info in SCHEDULES.values() for p in info.params if p.kind in ("float", "int")})
 BASE_RATES = log_options(1e-4, 10.0)
 DEFAULTS = {
     "sch_base": 0.1, "sch_updates": 500, "sch_surface": "valley", "sch_optimizer": "rmsprop", "sch_compare": "cosine",
@@ -56,6 +60,7 @@ URL_FIELDS = (
         urlstate.Field("updates", "sch_updates", urlstate.integer(50, 2000, 50), default=500),
         urlstate.Field("surface", "sch_surface", urlstate.choice(SURFACES)),
         urlstate.Field("opt", "sch_optimizer", urlstate.choice(list(OPTIMIZERS))),
+        urlstate.Field("scrub", "sch_scrub", urlstate.choice([NO_SCRUB, *SCRUBBED]), default=NO_SCRUB),
         urlstate.Field("compare", "sch_compare", urlstate.choice(list(SCHEDULES))),
         urlstate.Field(
             "lr", "sch_lr", lambda text: OPTIMIZERS["gd"].params[0].convert(text, "lr"), urlstate.plain_value
@@ -75,6 +80,47 @@ for widget, value in DEFAULTS.items():
 ignored = urlstate.restore("schedules", URL_FIELDS)
 if ss.get("sch_lr") is None:
     reset_lr()
+
+
+def on_scrub_release() -> None:
+    """The scrub was let go: the schedule's control takes the value (and so the URL)."""
+    live, bar = ss.get("sch_scrub_live"), ss.get("sch_scrub_bar")
+    index = None if bar is None else bar.get("release")
+    if live is not None and index is not None and 0 <= int(index) < len(live[2]):
+        name, param, values = live
+        ss[f"sch_{name}_{param.name}"] = int(values[index]) if param.kind == "int" else values[index]
+
+
+def scrub(scenario: Scenario, name: str) -> dict:
+    """A slider over one parameter of the compared schedule: the scheduled path, its loss and
+    its η_t move in the browser while it is dragged. Returns the extents the charts hold."""
+    offered = [t.name for t in targets(scenario) if t.kind == "schedule"]
+    if ss.get("sch_scrub") not in [NO_SCRUB, *offered]:
+        ss["sch_scrub"] = NO_SCRUB
+    pick, bar = st.columns([1, 3], vertical_alignment="bottom")
+    pick.selectbox(
+        "Scrub", [NO_SCRUB, *offered], key="sch_scrub", label_visibility="collapsed",
+        format_func=lambda key: "Scrub: off" if key == NO_SCRUB else f"Scrub {SCHEDULES[name].display_name}: {key}",
+        help="Drag one parameter of the schedule: the scheduled path, its loss and η_t move while you drag.",
+    )  # fmt: skip
+    if ss["sch_scrub"] == NO_SCRUB:
+        return {}
+    text = f"schedule.{ss['sch_scrub']}"
+    target = parse_target(text, scenario)
+    centres = ss.setdefault("sch_scrub_centres", {})
+    centre = centres[text] = window_centre(centres.get(text), current_value(scenario, target))
+    views = (("contour", ("sch_contour", "s:")), ("loss", ("sch_loss", "c0:")), ("rate", ("sch_loss", "c0:")))
+    try:
+        data, extent = scrub_view(scenario.to_json(), text, f"{name}: {target.name}", views, centre)
+    except SpecError as error:
+        bar.warning(f"No scrub: {urlstate.inert(str(error))}")
+        return {}
+    param = next(p for p in SCHEDULES[name].params if p.name == target.name)
+    ss["sch_scrub_live"] = (name, param, data["values"])
+    with bar:
+        scrub_bar(data, "sch_scrub_bar", on_scrub_release)
+    return extent
+
 
 font_scale = header("Schedules")
 st.caption(
@@ -154,18 +200,19 @@ except SpecError as error:
     st.stop()  # the link keeps the last state that ran: a link is never a link to an error
 with_schedule = run_scenario(scheduled.to_json())
 without = run_scenario(constant.to_json())
+extent = scrub(scheduled, schedule)
 surface = make_surface(surface_name)
 figure = contour_figure(surface, without, grid=surface_grid(surface_name), font_scale=font_scale, animate=False)
 for trace in figure.data:
     if trace.name and trace.name.startswith(optimizer):
         trace.name = f"{trace.name}, constant η"
         trace.line.dash = "dot"
-add_paths(figure, with_schedule, suffix=f", {SCHEDULES[schedule].display_name.lower()}")
+add_paths(figure, with_schedule, suffix=f", {SCHEDULES[schedule].display_name.lower()}", tag="s:")
 left, right = st.columns([3, 2])
 scene = f"{surface_name} {optimizer} {schedule}"
 charts.show(figure, "sch_contour", charts.export_name("schedules", "contour", scene), left)
 charts.show(
-    comparison_loss_figure({f"{schedule}": with_schedule, "constant η": without}, font_scale), "sch_loss",
+    comparison_loss_figure({f"{schedule}": with_schedule, "constant η": without}, font_scale, extent), "sch_loss",
     charts.export_name("schedules", "loss", scene), right,
 )  # fmt: skip
 gap_with = with_schedule.outcome.final_loss[0] - (surface.min_value or 0.0)

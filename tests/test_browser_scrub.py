@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 TRACE_JS = """([key, meta]) => {
   const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
   const trace = gd && gd._fullData.find(t => t.meta === meta);
-  return trace ? [Array.from(trace.x), Array.from(trace.y)] : null;
+  return trace ? [Array.from(trace.x || []), Array.from(trace.y || [])] : null;
 }"""
 BAR = ".scrub input[type=range]"
 
@@ -117,5 +117,62 @@ def test_a_drag_into_divergence_marks_the_run_and_presentation_keeps_the_bar(pag
     crosses = trace(page, "pg_contour", "diverged")
     assert crosses[0].size == 1
     page.screenshot(path=str(ARTIFACTS_DIR / "scrub-diverged-1280-present.png"))
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def drag(page: Page, bar, fraction: float) -> None:
+    """Press on the thumb, move to ``fraction`` of the rail and stay pressed."""
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    middle = box["y"] + box["height"] / 2
+    value, top = int(bar.input_value()), int(bar.get_attribute("max"))
+    page.mouse.move(box["x"] + box["width"] * value / top, middle)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * fraction, middle, steps=8)
+    page.wait_for_timeout(400)
+
+
+def test_a_lessons_scrub_moves_its_charts_and_never_sends(page: Page, app_url):
+    from optim_core.lessons import ADAGRAD
+
+    sent: list = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(f"{app_url}/lessons")
+    wait_for_app(page)
+    bar = page.locator(BAR).first
+    bar.wait_for()
+    bank = compute_bank(ADAGRAD.scenarios["runs"], Target("opt", "lr", 0))
+    quiet = len(sent)
+    drag(page, bar, 0.9)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert len(sent) == quiet  # the presets stay: dragging and letting go send nothing
+    index = int(bar.input_value())
+    member, row = bank.member(index, 0)
+    n = int(member.valid_rows[row])
+    path = trace(page, "lesson_adagrad_0", "path0")
+    assert np.array_equal(path[0], member.positions[row, :n, 0].astype(np.float32))
+    eff = trace(page, "lesson_adagrad_1", "eff0x")
+    assert np.allclose(eff[1], member.effective_lr[row, : n - 1, 0], rtol=1e-6)
+    assert_no_exception(page)
+
+
+def test_a_schedules_scrub_moves_the_scheduled_path_and_its_rate_and_release_sets_it(page: Page, app_url):
+    page.goto(f"{app_url}/schedules?scrub=eta_min")
+    wait_for_app(page)
+    bar = page.locator(BAR)
+    bar.wait_for()
+    constant = trace(page, "sch_contour", "path0")
+    before = trace(page, "sch_contour", "s:path0"), trace(page, "sch_loss", "c0:rate0")
+    drag(page, bar, 0.95)
+    moved = trace(page, "sch_contour", "s:path0"), trace(page, "sch_loss", "c0:rate0")
+    assert not np.array_equal(moved[0][0], before[0][0]) and not np.array_equal(moved[1][1], before[1][1])
+    assert np.array_equal(trace(page, "sch_contour", "path0")[0], constant[0])  # the constant-rate run stays
+    label = page.locator(".scrub .readout").inner_text().split(" ")[0]
+    page.mouse.up()
+    page.wait_for_function(
+        "v => new URL(location.href).searchParams.get('cosine.eta_min') === v", arg=label, timeout=30_000
+    )
     wait_idle(page)
     assert_no_exception(page)

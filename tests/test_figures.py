@@ -205,6 +205,6 @@ def test_an_extent_holds_the_axes_over_what_a_scrub_will_draw():
     held = figures.loss_figure(result, extent=(1e-9, 1e5))
     low, high = held.layout.yaxis.range
     assert low < -9 and high > 5 and held.layout.yaxis.autorange is False
-    assert held.layout.yaxis.dtick == 1  # ten decades: ticks at the powers of ten
+    assert held.layout.yaxis.dtick == 2  # fourteen decades: a label at every second power of ten
     eff = figures.effective_lr_figure(result, extent=(1e-6, 1.0))
     assert eff.layout.yaxis.range[0] < -6 and eff.layout.yaxis2.range[1] > 0

@@ -250,3 +250,28 @@ def test_a_scrub_too_large_says_why_and_the_page_still_draws():
     assert not at.exception
     assert any("No scrub: scrubbing start.x runs" in w.value.replace("\\", "") for w in at.warning)
     assert at.get("plotly_chart")
+
+
+def test_the_lessons_about_a_value_offer_its_scrub_and_send_nothing_back():
+    at = AppTest.from_file("../pages/lessons.py", default_timeout=120)
+    at.run()
+    assert not at.exception
+    banks = [json.loads(element.proto.json) for element in at.get("bidi_component")]
+    assert [b["title"] for b in banks] == ["η of adagrad", "η of adagrad", "η of rmsprop"]
+    assert all(not b["send"] and len(b["values"]) >= BANK_SIZE for b in banks)
+    rmsprop = banks[2]
+    assert rmsprop["values"][rmsprop["current"]] == 0.1  # the preset's η₀
+    assert rmsprop["charts"]["lesson_rmsprop_1"]["uids"] == ["c0:loss0"]  # its line among the schedules'
+
+
+def test_the_schedules_scrub_follows_the_compared_schedule_and_the_link():
+    at = AppTest.from_file("../pages/schedules.py", default_timeout=120)
+    at.query_params.update({"scrub": "eta_min"})
+    at.run()
+    assert not at.exception
+    (element,) = at.get("bidi_component")
+    data = json.loads(element.proto.json)
+    assert data["send"] and data["charts"]["sch_loss"]["uids"] == ["c0:loss0", "c0:rate0"]
+    at.selectbox(key="sch_compare").set_value("step").run()  # step decay has no eta_min
+    assert not at.exception and not at.get("bidi_component") and at.selectbox(key="sch_scrub").value == "off"
+    assert "scrub" not in at.query_params

@@ -49,10 +49,11 @@ def scrub_bank(scenario_json: str, target: str, centre: float | None = None) -> 
 
 @CACHE.memoize
 def scrub_view(
-    scenario_json: str, target: str, title: str, charts: tuple[tuple[str, str], ...], centre: float | None = None
+    scenario_json: str, target: str, title: str, charts: tuple, centre: float | None = None, send: bool = True
 ):
-    """The scrub component's data and the axis extents the charts hold while it moves them."""
+    """The scrub component's data and the axis extents the charts hold while it moves them
+    (``charts``: the (view, key) or (view, (key, tag)) pairs of ui.scrub.payload)."""
     from ui.scrub import extents, payload
 
     bank = scrub_bank(scenario_json, target, centre)
-    return payload(bank, run_scenario(scenario_json), title, dict(charts)), extents(bank)
+    return payload(bank, run_scenario(scenario_json), title, dict(charts), send), extents(bank)

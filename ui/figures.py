@@ -347,6 +347,11 @@ def effective_lines(result: Result, i: int) -> np.ndarray:
     return result.effective_lr[i, : max(int(result.valid_rows[i]) - 1, 0)]
 
 
+def rate_line(result: Result, i: int) -> np.ndarray:
+    """Run ``i``'s η_t per update (at least one value)."""
+    return result.lr[i, : max(int(result.valid_rows[i]) - 1, 1)]
+
+
 def diverged_marks(result: Result, runs=None) -> tuple[list[float], list[float]]:
     """Where each diverged run was last inside the followed region (its path ends there)."""
     xs, ys = [], []
@@ -440,12 +445,14 @@ def _values(traces, extent=None) -> np.ndarray:
 
 
 def _log_ticks(traces, extent: tuple[float, float] | None = None) -> dict:
-    """Ticks of a log axis: one per power of ten (written 10ⁿ) when the data span a decade or
-    more; else Plotly's own ticks inside the decade, written in full (0.5, not "5")."""
+    """Ticks of a log axis: at powers of ten (written 10ⁿ) when the data span a decade or more,
+    every one up to eight decades, else every second, third...; inside one decade, Plotly's own
+    ticks written in full (0.5, not "5")."""
     values = _values(traces, extent)
     values = values[values > 0]
-    if values.size and np.log10(values.max()) - np.log10(values.min()) >= 1:
-        return {"dtick": 1, "exponentformat": "power"}
+    span = np.log10(values.max()) - np.log10(values.min()) if values.size else 0.0
+    if span >= 1:  # at most about eight labels: every power of ten, or every second, third...
+        return {"dtick": max(1, int(np.ceil(span / 8))), "exponentformat": "power"}
     return {"exponentformat": "none", "tickformat": ".3~g", "minorloglabels": "none"}
 
 
@@ -703,19 +710,24 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
     )  # fmt: skip
 
 
-def add_paths(fig: go.Figure, result: Result, suffix: str = "", dash: str | None = None) -> None:
-    """Add the paths of ``result`` to a contour (for comparisons of two results)."""
+def add_paths(fig: go.Figure, result: Result, suffix: str = "", dash: str | None = None, tag: str = "") -> None:
+    """Add the paths of ``result`` to a contour (for comparisons of two results); ``tag``
+    tells their names apart from the contour's own (``tag`` + "path0") for a scrub."""
     for i in range(len(result.runs)):
         trace = _path_trace(result, i)
+        trace.meta = f"{tag}path{i}"
         trace.name = f"{trace.name}{suffix}"
         if dash:
             trace.line.dash = dash
         fig.add_trace(trace)
 
 
-def comparison_loss_figure(results: dict[str, Result], font_scale: float = 1.0) -> go.Figure:
+def comparison_loss_figure(
+    results: dict[str, Result], font_scale: float = 1.0, extent: dict | None = None
+) -> go.Figure:
     """Loss gap (log) and η_t of one optimizer under several schedules; one row each, the
-    schedules told apart by dash (the optimizer keeps its colour)."""
+    schedules told apart by dash (the optimizer keeps its colour). The n-th result's lines are
+    named "c{n}:loss0" and "c{n}:rate0" for a scrub; ``extent`` ("loss", "rate") holds the axes."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     width = style.line_width(font_scale)
     for n, (name, result) in enumerate(results.items()):
@@ -724,16 +736,26 @@ def comparison_loss_figure(results: dict[str, Result], font_scale: float = 1.0) 
         gap = result.loss[0, :rows] - (minimum or 0.0)
         line = {"color": colour_of(result.runs[0].optimizer), "dash": DASHES[n % len(DASHES)], "width": width}
         fig.add_trace(
-            go.Scatter(y=np.maximum(gap, 1e-16) if minimum is not None else gap, mode="lines", line=line, name=name),
+            go.Scatter(
+                y=np.maximum(gap, 1e-16) if minimum is not None else gap, mode="lines", line=line, name=name,
+                meta=f"c{n}:loss0",
+            ),
             row=1, col=1,
         )  # fmt: skip
         fig.add_trace(
-            go.Scatter(y=result.lr[0, : max(rows - 1, 1)], mode="lines", line=line, name=f"{name}: η_t", showlegend=False),
+            go.Scatter(
+                y=rate_line(result, 0), mode="lines", line=line, name=f"{name}: η_t", showlegend=False,
+                meta=f"c{n}:rate0",
+            ),
             row=2, col=1,
         )  # fmt: skip
     _finish(fig, font_scale, 520)
-    _update_axes(fig, "y", row=1, col=1, title={"text": LOG_HEIGHT}, type="log", **_log_ticks(fig.data[::2]))
-    _update_axes(fig, "y", row=2, col=1, title={"text": "η<sub>t</sub>"})
+    loss, rate = (extent or {}).get("loss"), (extent or {}).get("rate")
+    _update_axes(
+        fig, "y", row=1, col=1, title={"text": LOG_HEIGHT}, type="log", **_log_ticks(fig.data[::2], loss),
+        **_held_range(fig.data[::2], loss, True),
+    )  # fmt: skip
+    _update_axes(fig, "y", row=2, col=1, title={"text": "η<sub>t</sub>"}, **_held_range(fig.data[1::2], rate, False))
     _update_axes(fig, "x", row=2, col=1, title={"text": "step"})
     return fig
 

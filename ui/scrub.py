@@ -22,10 +22,11 @@ import streamlit as st
 
 from optim_core.api import Result
 from optim_core.scrub import Bank, Target
-from ui.figures import distance_line, effective_lines, loss_line, path_points
+from ui.figures import distance_line, effective_lines, loss_line, path_points, rate_line
 
 # 150,000 float32 numbers are 800 kB of base64: the bank's share of a 1.5 MB page.
 MAX_FLOATS = 150_000
+LOSS_FLOOR = 1e-16  # where ui.figures draws a loss gap of 0 on the log axis
 SYMBOLS = {"lr": "η", "beta": "β", "beta1": "β1", "beta2": "β2", "eps": "ε", "rho": "ρ"}
 
 
@@ -74,7 +75,7 @@ def _member_runs(bank: Bank, result: Result, j: int) -> list[tuple[Result, int]]
 def extents(bank: Bank) -> dict[str, tuple[float, float]]:
     """The range of each chart's values over the bank's members that did not diverge (each
     chart then holds its axes while the lines move)."""
-    found: dict[str, list[np.ndarray]] = {"loss": [], "distance": [], "effective": []}
+    found: dict[str, list[np.ndarray]] = {"loss": [], "distance": [], "effective": [], "rate": []}
     members = [bank.member(j, k) for j in range(bank.values.size) for k in range(len(bank.runs))]
     # A diverging member leaves the view through its top; the axes follow the members that stay.
     kept = [(r, row) for r, row in members if r.outcome.diverged_at[row] < 0] or members
@@ -83,35 +84,49 @@ def extents(bank: Bank) -> dict[str, tuple[float, float]]:
         if result.surface.minima:
             found["distance"].append(distance_line(result, row))
         found["effective"].append(effective_lines(result, row).ravel())
+        found["rate"].append(rate_line(result, row))
     out = {}
     for name, arrays in found.items():
         values = np.concatenate(arrays) if arrays else np.array([])
-        values = values[np.isfinite(values) & (values > 0)]
+        values = values[np.isfinite(values) & (values > LOSS_FLOOR)]  # a gap of exactly 0 is drawn at the floor
         if values.size:
             out[name] = (float(values.min()), float(values.max()))
     return out
 
 
-def payload(bank: Bank, result: Result, title: str, charts: dict[str, str]) -> dict:
-    """What the scrub component draws from: ``charts`` maps a view ("contour", "loss",
-    "distance", "effective") to the Streamlit key of the chart showing it."""
+def payload(
+    bank: Bank, result: Result, title: str, charts: dict[str, str | tuple[str, str]], send: bool = True
+) -> dict:
+    """What the scrub component draws from.
+
+    ``charts`` maps a view ("contour", "loss", "distance", "effective", "rate") to the
+    Streamlit key of the chart showing it, or to (key, tag) when that chart names the lines
+    ``tag`` + "path0" (a comparison that draws two results, see ``ui.figures.add_paths``).
+    ``send``: whether a release sends the value back (a page with no control for it says no).
+    """
     members = bank.values.size
     counts = [path_points(*bank.member(j, k)).shape[0] for j in range(members) for k in range(len(bank.runs))]
     per_run = 6  # x and y of the path, the loss, the distance, two effective rates
     stride = max(1, math.ceil(per_run * sum(counts) / MAX_FLOATS))
-    with_minima = bool(result.surface.minima)
     out_charts: dict[str, dict] = {}
-
-    def chart(view: str, uids: list[str], build) -> None:
-        if view in charts:
-            out_charts[charts[view]] = {"uids": uids, "members": [build(j) for j in range(members)]}
 
     def moved(j: int):
         return [bank.member(j, k) for k in range(len(bank.runs))]
 
-    contour_uids = [f"path{i}" for i in bank.runs] + ["heads", "diverged"]
-    if bank.target.kind == "start":
-        contour_uids.append("start")
+    def chart(view: str, names: list[str], build) -> None:
+        if view not in charts or (view == "distance" and not result.surface.minima):
+            return
+        key, tag = charts[view] if isinstance(charts[view], tuple) else (charts[view], "")
+        uids = [tag + name for name in names]
+        if view == "contour" and tag:  # another result's paths on the chart: only they move
+            uids = uids[: len(bank.runs)]
+        built = [build(j)[: len(uids)] for j in range(members)]
+        if key in out_charts:  # two views of one chart (a comparison's loss and η_t rows)
+            out_charts[key]["uids"] += uids
+            for j, traces in enumerate(built):
+                out_charts[key]["members"][j] += traces
+        else:
+            out_charts[key] = {"uids": uids, "members": built}
 
     def contour(j: int) -> list[dict]:
         parts = _member_runs(bank, result, j)
@@ -123,17 +138,16 @@ def payload(bank: Bank, result: Result, title: str, charts: dict[str, str]) -> d
             traces.append(_points(np.array([path_points(r, row)[0] for r, row in parts])))
         return traces
 
-    chart("contour", contour_uids, contour)
+    contour_names = [f"path{i}" for i in bank.runs] + ["heads", "diverged"] + ["start"] * (bank.target.kind == "start")
+    chart("contour", contour_names, contour)
     chart("loss", [f"loss{i}" for i in bank.runs], lambda j: [_line(loss_line(*p), stride) for p in moved(j)])
-    if with_minima:
-        chart(
-            "distance", [f"dist{i}" for i in bank.runs], lambda j: [_line(distance_line(*p), stride) for p in moved(j)]
-        )
+    chart("distance", [f"dist{i}" for i in bank.runs], lambda j: [_line(distance_line(*p), stride) for p in moved(j)])
     chart(
         "effective",
         [f"eff{i}{c}" for i in bank.runs for c in "xy"],
         lambda j: [_line(effective_lines(*p)[:, c], stride, 1) for p in moved(j) for c in (0, 1)],
     )
+    chart("rate", [f"rate{i}" for i in bank.runs], lambda j: [_line(rate_line(*p), stride) for p in moved(j)])
     status = []
     for j in range(members):
         notes = [
@@ -149,6 +163,7 @@ def payload(bank: Bank, result: Result, title: str, charts: dict[str, str]) -> d
         "current": bank.current,
         "status": status,
         "stride": stride,
+        "send": send,
         "charts": out_charts,
     }
 
@@ -242,7 +257,7 @@ export default function (component) {
   };
   say(data.current);
   input.oninput = () => draw(Number(input.value));
-  input.onchange = () => setTriggerValue("release", Number(input.value));
+  input.onchange = () => { if (data.send) setTriggerValue("release", Number(input.value)); };
 }
 """
 
@@ -253,7 +268,8 @@ def _component():
     return st.components.v2.component("optviz_scrub", html=SCRUB_HTML, css=SCRUB_CSS, js=SCRUB_JS)
 
 
-def scrub_bar(data: dict, key: str, on_release) -> None:
+def scrub_bar(data: dict, key: str, on_release=None) -> None:
     """Mount the scrub slider; ``on_release`` runs (before the next script run) when the user
-    lets go of it, with ``st.session_state[key].release`` the index of the value chosen."""
-    _component()(key=key, data=data, on_release_change=on_release)
+    lets go of it, with ``st.session_state[key].release`` the index of the value chosen (a
+    payload built with ``send=False`` never sends one)."""
+    _component()(key=key, data=data, **({"on_release_change": on_release} if on_release else {}))
