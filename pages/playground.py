@@ -382,8 +382,11 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     left, right = st.columns(2)
     with left:
         show(effective_lr_figure(result, font_scale, extent.get("effective")), "pg_eff", name("effective-rate"))
-    with right:
-        show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
+    # Built and drawn only while open: in software rendering the 3D surface was most of a
+    # rerun's drawing time, below the first screen.
+    with right, st.expander("The surface in 3D", key="pg_3d_open", on_change="rerun") as panel:
+        if panel.open:
+            show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
 
     st.subheader("At one step")
     # The slider is made anew when its range changes; its value comes from the durable choice.

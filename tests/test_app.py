@@ -447,3 +447,14 @@ def test_a_session_keeps_no_run_of_its_own_once_the_cache_lets_it_go():
     gc.collect()
     assert result() is None, [type(r).__name__ for r in gc.get_referrers(result())]
     assert at.get("plotly_chart")  # the session itself is still there
+
+
+def test_the_3d_view_is_built_only_once_its_panel_is_opened():
+    at = open_app()
+    keys = [chart.proto.id for chart in at.get("plotly_chart")]
+    assert len(keys) == 5 and not any("pg_3d" in key for key in keys)
+    at.session_state["pg_3d_open"] = True  # what a click on the panel's title sets
+    at.run()
+    assert not at.exception
+    (surface,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "pg_3d" in c.proto.id]
+    assert {trace["type"] for trace in surface["data"]} >= {"surface", "scatter3d"}

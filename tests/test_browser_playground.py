@@ -232,3 +232,14 @@ def test_a_function_undefined_at_its_start_is_a_message_beside_the_last_picture(
     assert_no_exception(page)
     assert contour(page) == before  # the last picture that worked stays
     assert "log" not in urllib.parse.unquote(page.url)  # the link keeps the last valid state
+
+
+def test_the_3d_view_is_drawn_when_its_panel_is_opened(page: Page, app_url):
+    page.goto(url_with(app_url, {"surface": "booth", "steps": "50"}))
+    wait_for_app(page)
+    assert page.locator(".st-key-pg_3d .js-plotly-plot").count() == 0  # not built while closed
+    page.locator(".st-key-pg_3d_open summary").click()
+    page.locator(".st-key-pg_3d .js-plotly-plot").wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.locator(".st-key-pg_3d .js-plotly-plot").evaluate("el => el.data.map(t => t.type)")[0] == "surface"
+    assert_no_exception(page)

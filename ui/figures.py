@@ -96,7 +96,9 @@ SURFACE_DARK, SURFACE_LIGHT = 185, 255  # grey of the lowest and the highest ban
 # optimizer colour reads on every band; the thin level lines between bands carry the shape
 
 
-CONTOUR_HEIGHT = 590  # px in both modes: on a 1280 × 720 projector the whole contour fits below the title
+CONTOUR_HEIGHT = 590  # px: on a 1920 screen the plot keeps a third of its figure
+# In presentation the contour fits a 1280 × 720 projector's screen below the title and the scrub row.
+CONTOUR_HEIGHT_PRESENTING = 540
 MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimizer
 
 
@@ -241,7 +243,7 @@ def contour_figure(
     )
     x_title, y_title = surface.info.axes
     _finish(
-        fig, font_scale, CONTOUR_HEIGHT, height_scales=False,
+        fig, font_scale, CONTOUR_HEIGHT if font_scale == 1 else CONTOUR_HEIGHT_PRESENTING, height_scales=False,
         xaxis={"title": x_title, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
         yaxis={
             "title": y_title, "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
