@@ -64,7 +64,7 @@ def scrub(lesson: Lesson, scenario, result, keys: dict[str, str], compared: bool
     except SpecError as error:
         st.caption(f"No scrub: {urlstate.inert(str(error))}")
         return {}
-    scrub_bar(data, f"lesson_{lesson.key}_scrub")
+    scrub_bar(data, f"lesson_{lesson.key}_scrub", font_scale=font_scale)
     st.caption("Drag to see the claim at other values; the verdict below is for the preset.")
     return extent
 

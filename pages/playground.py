@@ -362,7 +362,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), CHARTS, centre)
             ss["pg_scrub_live"] = (target, [*view["values"]])
             with bar_col:
-                scrub_bar(view, "pg_scrub_bar", on_scrub_release)
+                scrub_bar(view, "pg_scrub_bar", on_scrub_release, font_scale)
         except SpecError as error:
             bar_col.warning(f"No scrub: {inert(str(error))}")
 

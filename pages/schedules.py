@@ -118,7 +118,7 @@ def scrub(scenario: Scenario, name: str) -> dict:
     param = next(p for p in SCHEDULES[name].params if p.name == target.name)
     ss["sch_scrub_live"] = (name, param, data["values"])
     with bar:
-        scrub_bar(data, "sch_scrub_bar", on_scrub_release)
+        scrub_bar(data, "sch_scrub_bar", on_scrub_release, font_scale)
     return extent
 
 

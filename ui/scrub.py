@@ -175,14 +175,14 @@ SCRUB_HTML = """<div class="scrub">
 
 # One row, as tall as the select box beside it: the contour keeps its place on a 720 px screen.
 SCRUB_CSS = """
-.scrub { display: flex; gap: 0.6rem; align-items: center; min-height: 2.5rem;
+.scrub { display: flex; gap: 0.6em; align-items: center; min-height: 2.5em;
   font-family: var(--st-font, sans-serif); color: var(--st-text-color, #1F2328); }
 .title { font-weight: 600; white-space: nowrap; }
 .readout { font-variant-numeric: tabular-nums; min-width: 5.5em; max-width: 40%; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }
 .readout.diverged { color: #CC3311; font-weight: 600; }
 .low, .high { font-size: 0.85em; color: var(--st-text-color, #1F2328); white-space: nowrap; }
-.scrub input { flex: 1; min-width: 8rem; height: 2rem; accent-color: var(--st-primary-color, #FF4B4B); cursor: pointer; }
+.scrub input { flex: 1; min-width: 8em; height: 2em; accent-color: var(--st-primary-color, #FF4B4B); cursor: pointer; }
 """
 
 # Runs in the page (no iframe): the charts are found by their Streamlit key's class and moved
@@ -209,6 +209,7 @@ export default function (component) {
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
   const count = data.labels.length;
+  root.style.fontSize = (data.scale || 1) + "rem";  // presentation mode: as large as the charts' text
   root.querySelector(".title").textContent = data.title;
   root.querySelector(".low").textContent = data.labels[0];
   root.querySelector(".high").textContent = data.labels[count - 1];
@@ -268,8 +269,9 @@ def _component():
     return st.components.v2.component("optviz_scrub", html=SCRUB_HTML, css=SCRUB_CSS, js=SCRUB_JS)
 
 
-def scrub_bar(data: dict, key: str, on_release=None) -> None:
+def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) -> None:
     """Mount the scrub slider; ``on_release`` runs (before the next script run) when the user
     lets go of it, with ``st.session_state[key].release`` the index of the value chosen (a
-    payload built with ``send=False`` never sends one)."""
-    _component()(key=key, data=data, **({"on_release_change": on_release} if on_release else {}))
+    payload built with ``send=False`` never sends one). ``font_scale`` as for the figures."""
+    callbacks = {"on_release_change": on_release} if on_release else {}
+    _component()(key=key, data={**data, "scale": font_scale}, **callbacks)
