@@ -11,8 +11,9 @@
 (b) ``--heavy N`` distinct links asking for the largest Playground scene (12 runs x 5,000
     steps), opened one after another in fresh contexts that are closed again.
 
-For both: the server's resident memory before, at its peak (sampled every 0.2 s) and after the
-sessions closed (Streamlit drops a session's state a little after its browser leaves).
+For both: the server's resident memory before (after one first visit of each scene, which loads
+what a server loads once), at its peak (sampled every 0.2 s) and after the sessions closed
+(Streamlit drops a session's state a little after its browser leaves).
 Everything stays on 127.0.0.1; every loop is bounded in count and time.
 """
 
@@ -180,7 +181,12 @@ def main() -> None:
         args.sessions, args.heavy = 10, 50
     with streamlit_server(ROOT / "test-artifacts" / "streamlit-load.log") as url:
         pid = server_pid(url)
-        asyncio.run(heavy_links(url, 1))  # one first visit, so "before" includes what every server loads once
+        # First visits, so that "before" includes what every server loads once (compiled code,
+        # the figures' machinery for every surface the scenes draw): one heavy link and one
+        # session of scene (a).
+        asyncio.run(heavy_links(url, 1))
+        if args.sessions:
+            asyncio.run(concurrent(url, 1))
         before = settle(pid, 10)
         if args.sessions:
             with MemorySampler(pid) as sampler:
