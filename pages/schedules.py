@@ -98,9 +98,9 @@ def scrub(scenario: Scenario, name: str) -> dict:
     if ss.get("sch_scrub") not in [NO_SCRUB, *offered]:
         ss["sch_scrub"] = NO_SCRUB
     pick, bar = st.columns([1, 3], vertical_alignment="bottom")
+    labels = {NO_SCRUB: "Scrub: off", **{key: f"Scrub {SCHEDULES[name].display_name}: {key}" for key in offered}}
     pick.selectbox(
-        "Scrub", [NO_SCRUB, *offered], key="sch_scrub", label_visibility="collapsed",
-        format_func=lambda key: "Scrub: off" if key == NO_SCRUB else f"Scrub {SCHEDULES[name].display_name}: {key}",
+        "Scrub", list(labels), key="sch_scrub", label_visibility="collapsed", format_func=labels.__getitem__,
         help="Drag one parameter of the schedule: the scheduled path, its loss and η_t move while you drag.",
     )  # fmt: skip
     if ss["sch_scrub"] == NO_SCRUB:
