@@ -12,12 +12,14 @@ Which values (the rule the README states):
   20 a decade on one fixed grid (10^(k/20), so a released value is a member of the next bank),
   shifted to stay inside the parameter's range; a page keeps the window in place while the
   user releases the scrub inside it;
-- a decay factor in [0, 1] (β, β1, β2, ρ, γ): log-spaced in 1 − value, from 0 to 0.999, so
-  0.9, 0.99 and 0.999 are each a few stops apart;
+- a decay factor in [0, 1] (β, β1, β2, ρ, γ): log-spaced in 1 − value, 15 a decade from 0 to
+  0.999, so 0.9, 0.99 and 0.999 are stops;
 - an integer (step sizes, warm-up length): the same window, rounded to distinct integers (every
   integer where there are few), within its range and the run's steps;
 - a start coordinate: ``BANK_SIZE`` values evenly over the surface's plotting domain, where f
-  is defined.
+  is defined;
+- a schedule's parameter leaves out the values its schedule refuses with the others (a warm-up
+  as long as t_max).
 
 Values are rounded to three significant digits (a link then holds ``lr=0.00126``, a value the
 control can show); the current value joins the bank exactly.
