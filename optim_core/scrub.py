@@ -140,34 +140,32 @@ def bank_values(param: Param, current: float, steps: int | None = None, centre: 
         values = np.array([_round(v) for v in window])
         if current == 0 or centre <= 0:
             values = np.union1d([0.0], values)
-    values = np.array([v for v in np.unique(values) if _accepts(param, v)])
-    return np.union1d(values, [current]) if _accepts(param, current) else values
+    values = np.array([v for v in np.unique(values) if param.accepts(v)])
+    return np.union1d(values, [current]) if param.accepts(current) else values
 
 
 def window_centre(previous: float | None, current: float) -> float:
     """Where a bank's window stays centred: on ``previous`` while ``current`` lies inside its
     window (a value released from that bank), else on ``current``."""
     if previous is None or previous <= 0 or current <= 0:
-        return current if previous is None or current != 0 or previous != 0 else previous
+        return current
     return previous if abs(math.log10(current / previous)) <= DECADES / 2 else current
 
 
-def _accepts(param: Param, value: float) -> bool:
-    try:
-        param.check_range(float(value), param.name)
-    except SpecError:
-        return False
-    return True
+def _start(scenario: Scenario) -> np.ndarray:
+    """The scenario's start point, or its surface's first."""
+    start = make_surface(scenario.surface).starts[0] if scenario.start is None else scenario.start
+    return np.asarray(start, dtype=float)
 
 
 def start_values(scenario: Scenario, coordinate: str) -> np.ndarray:
     """Start coordinates over the plotting domain where the run can leave from, and the current one."""
     surface = make_surface(scenario.surface)
-    start = surface.starts[0] if scenario.start is None else scenario.start
+    start = _start(scenario)
     axis = 0 if coordinate == "x" else 1
     x0, x1 = surface.domain[axis]
     values = np.union1d([_round(v) for v in np.linspace(x0, x1, BANK_SIZE)], [float(start[axis])])
-    points = np.tile(np.asarray(start, dtype=float), (values.size, 1))
+    points = np.tile(start, (values.size, 1))
     points[:, axis] = values
     lo, hi = surface.bounds()
     with np.errstate(all="ignore"):
@@ -195,8 +193,7 @@ class Bank:
 
 def current_value(scenario: Scenario, target: Target) -> float:
     if target.kind == "start":
-        start = make_surface(scenario.surface).starts[0] if scenario.start is None else scenario.start
-        return float(start[0 if target.name == "x" else 1])
+        return float(_start(scenario)[0 if target.name == "x" else 1])
     if target.kind == "opt":
         spec = parse_optimizer(scenario.optimizers[target.run], scenario.convention)
         return float(resolved(spec, OPTIMIZERS[spec.name].params)[target.name])
@@ -261,9 +258,7 @@ def compute_bank(scenario: Scenario, target: Target, centre: float | None = None
         where = np.stack([np.zeros(m, int), np.arange(m)], axis=1)[:, None, :]
         return Bank(target, values, current, [result], runs, where)
     if target.kind == "start":
-        surface = make_surface(scenario.surface)
-        start = surface.starts[0] if scenario.start is None else scenario.start
-        points = np.tile(np.asarray(start, dtype=float), (m, 1))
+        points = np.tile(_start(scenario), (m, 1))
         points[:, 0 if target.name == "x" else 1] = values
         result = simulate(scenario.surface, scenario.optimizers, points, schedule=scenario.schedule, **common)
         # simulate runs each optimizer from every start: row = optimizer * m + member

@@ -72,6 +72,14 @@ class Param:
             self.check_range(value, where)
         return value
 
+    def accepts(self, value: float) -> bool:
+        """Whether ``value`` lies in this key's range (check_range without the message)."""
+        try:
+            self.check_range(float(value), self.name)
+        except SpecError:
+            return False
+        return True
+
     def check_range(self, value: float, where: str) -> None:
         bad = not math.isfinite(value)
         if self.low is not None:

@@ -47,6 +47,9 @@ def playground_link(scenario) -> str:
     return "/?" + urllib.parse.urlencode(to_query(state), doseq=True)
 
 
+VIEWS = {"effective_lr": "effective"}  # a lesson's view names -> the scrub's
+
+
 def scrub(lesson: Lesson, scenario, result, keys: dict[str, str], compared: bool) -> dict:
     """A slider over the value the claim is about (its first scenario), moving the lesson's
     charts in the browser; returns the extents the charts hold. Nothing is sent on release:
@@ -67,9 +70,6 @@ def scrub(lesson: Lesson, scenario, result, keys: dict[str, str], compared: bool
     scrub_bar(data, f"lesson_{lesson.key}_scrub", font_scale=font_scale)
     st.caption("Drag to see the claim at other values; the verdict below is for the preset.")
     return extent
-
-
-VIEWS = {"effective_lr": "effective"}  # a lesson's view names -> the scrub's
 
 
 def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:

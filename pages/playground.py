@@ -10,7 +10,7 @@ import streamlit as st
 from optim_core.api import SEED, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
-from optim_core.scrub import current_value, parse_target, targets, window_centre
+from optim_core.scrub import current_value, parse_target, targets
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.charts import export_name, show
@@ -27,7 +27,7 @@ from ui.figures import (
 )
 from ui.present import PRESENT, header
 from ui.routing import route_through_app
-from ui.scrub import describe, scrub_bar
+from ui.scrub import describe, held_centre, released, scrub_bar
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
 from ui.tables import inspect_rows, summary_table
 from ui.urlstate import inert, warn_ignored
@@ -159,12 +159,11 @@ def on_inspect() -> None:
 
 def on_scrub_release() -> None:
     """The scrub was let go: its value goes into the control it stands for (and so the URL)."""
-    live, bar = ss.get("pg_scrub_live"), ss.get("pg_scrub_bar")
-    index = None if bar is None else bar.get("release")
-    if live is None or index is None or not 0 <= int(index) < len(live[1]):
+    live = ss.get("pg_scrub_live")
+    value = None if live is None else released("pg_scrub_bar", live[1])
+    if value is None:
         return
-    target, values = live
-    value = values[int(index)]
+    target = live[0]
     if target.kind == "start":
         ss[f"pg_start_{target.name}"] = value
     elif target.kind == "opt":
@@ -357,8 +356,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     if state.scrub is not None:
         try:
             target = parse_target(state.scrub, scenario)
-            centres = ss.setdefault("pg_scrub_centres", {})  # the slider's range stays while it is released inside it
-            centre = centres[state.scrub] = window_centre(centres.get(state.scrub), current_value(scenario, target))
+            centre = held_centre("pg_scrub_centres", state.scrub, current_value(scenario, target))
             view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), CHARTS, centre)
             ss["pg_scrub_live"] = (target, [*view["values"]])
             with bar_col:

@@ -7,7 +7,7 @@ import streamlit as st
 from optim_core.api import Scenario
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
-from optim_core.scrub import current_value, parse_target, targets, window_centre
+from optim_core.scrub import current_value, parse_target, targets
 from optim_core.spec import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import charts, urlstate
@@ -16,7 +16,7 @@ from ui.controls import explicit, log_options, param_control
 from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
-from ui.scrub import scrub_bar
+from ui.scrub import held_centre, released, scrub_bar
 
 route_through_app()
 
@@ -84,11 +84,11 @@ if ss.get("sch_lr") is None:
 
 def on_scrub_release() -> None:
     """The scrub was let go: the schedule's control takes the value (and so the URL)."""
-    live, bar = ss.get("sch_scrub_live"), ss.get("sch_scrub_bar")
-    index = None if bar is None else bar.get("release")
-    if live is not None and index is not None and 0 <= int(index) < len(live[2]):
-        name, param, values = live
-        ss[f"sch_{name}_{param.name}"] = int(values[index]) if param.kind == "int" else values[index]
+    live = ss.get("sch_scrub_live")
+    value = None if live is None else released("sch_scrub_bar", live[2])
+    if value is not None:
+        name, param, _ = live
+        ss[f"sch_{name}_{param.name}"] = int(value) if param.kind == "int" else value
 
 
 def scrub(scenario: Scenario, name: str) -> dict:
@@ -107,8 +107,7 @@ def scrub(scenario: Scenario, name: str) -> dict:
         return {}
     text = f"schedule.{ss['sch_scrub']}"
     target = parse_target(text, scenario)
-    centres = ss.setdefault("sch_scrub_centres", {})
-    centre = centres[text] = window_centre(centres.get(text), current_value(scenario, target))
+    centre = held_centre("sch_scrub_centres", text, current_value(scenario, target))
     views = (("contour", ("sch_contour", "s:")), ("loss", ("sch_loss", "c0:")), ("rate", ("sch_loss", "c0:")))
     try:
         data, extent = scrub_view(scenario.to_json(), text, f"{name}: {target.name}", views, centre)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from optim_core.spec import Param, SpecError
+from optim_core.spec import Param
 
 
 def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
@@ -86,7 +86,7 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
     else:
         options = with_value(linear_options(float(param.low), float(param.high)), value)
         shown = value
-    options = [o for o in options if _accepts(param, o)]  # an open end (gamma in (0, 1]) is not a stop
+    options = [o for o in options if param.accepts(o)]  # an open end (gamma in (0, 1]) is not a stop
     hold(key, float(shown), options)
     return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
 
@@ -102,14 +102,6 @@ def hold(key: str, value, signature) -> None:
     if st.session_state.get(key) != value or st.session_state.get(f"_signature_{key}") != mark:
         st.session_state[key] = value
         st.session_state[f"_signature_{key}"] = mark
-
-
-def _accepts(param: Param, value: float) -> bool:
-    try:
-        param.check_range(value, param.name)
-    except SpecError:
-        return False
-    return True
 
 
 def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):

@@ -332,11 +332,14 @@ def path_points(result: Result, i: int) -> np.ndarray:
     return result.positions[i, : int(result.valid_rows[i])]
 
 
+LOSS_FLOOR = 1e-16  # where a loss gap of 0 is drawn on the log axis
+
+
 def loss_line(result: Result, i: int) -> np.ndarray:
-    """Run ``i``'s loss above the surface's minimum (floored at 1e-16 for the log axis), or f."""
+    """Run ``i``'s loss above the surface's minimum (floored at LOSS_FLOOR for the log axis), or f."""
     minimum = result.surface.min_value
     gap = result.loss[i, : int(result.valid_rows[i])] - (0.0 if minimum is None else minimum)
-    return np.maximum(gap, 1e-16) if minimum is not None else gap
+    return np.maximum(gap, LOSS_FLOOR) if minimum is not None else gap
 
 
 def distance_line(result: Result, i: int) -> np.ndarray:
@@ -354,10 +357,10 @@ def rate_line(result: Result, i: int) -> np.ndarray:
     return result.lr[i, : max(int(result.valid_rows[i]) - 1, 1)]
 
 
-def diverged_marks(result: Result, runs=None) -> tuple[list[float], list[float]]:
+def diverged_marks(result: Result) -> tuple[list[float], list[float]]:
     """Where each diverged run was last inside the followed region (its path ends there)."""
     xs, ys = [], []
-    for i in range(len(result.runs)) if runs is None else runs:
+    for i in range(len(result.runs)):
         if result.outcome.diverged_at[i] >= 0:
             x, y = path_points(result, i)[-1]
             xs.append(float(x))
@@ -392,12 +395,12 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     )
 
 
-def _run_line(result: Result, i: int, x, y, font_scale: float, uid: str, **extra) -> go.Scatter:
-    """One run's line on a chart against step: its optimizer's colour and its own dash (``uid``
+def _run_line(result: Result, i: int, x, y, font_scale: float, meta: str, **extra) -> go.Scatter:
+    """One run's line on a chart against step: its optimizer's colour and its own dash (``meta``
     names it for the scrub, which moves it in the browser)."""
     label = html.escape(result.runs[i].label)
     return go.Scatter(
-        x=x, y=y, mode="lines", name=label, legendgroup=label, meta=uid,
+        x=x, y=y, mode="lines", name=label, legendgroup=label, meta=meta,
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
     )  # fmt: skip
@@ -733,15 +736,9 @@ def comparison_loss_figure(
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     width = style.line_width(font_scale)
     for n, (name, result) in enumerate(results.items()):
-        minimum = result.surface.min_value
-        rows = int(result.valid_rows[0])
-        gap = result.loss[0, :rows] - (minimum or 0.0)
         line = {"color": colour_of(result.runs[0].optimizer), "dash": DASHES[n % len(DASHES)], "width": width}
         fig.add_trace(
-            go.Scatter(
-                y=np.maximum(gap, 1e-16) if minimum is not None else gap, mode="lines", line=line, name=name,
-                meta=f"c{n}:loss0",
-            ),
+            go.Scatter(y=loss_line(result, 0), mode="lines", line=line, name=name, meta=f"c{n}:loss0"),
             row=1, col=1,
         )  # fmt: skip
         fig.add_trace(
@@ -796,7 +793,7 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
     )  # fmt: skip
     gap = grid.final_loss - (min_value if min_value is not None else 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shown_loss = np.where(diverged, np.nan, np.log10(np.maximum(gap, 1e-16)) if min_value is not None else gap)
+        shown_loss = np.where(diverged, np.nan, np.log10(np.maximum(gap, LOSS_FLOOR)) if min_value is not None else gap)
     reached = np.where(diverged | (grid.steps_to_tolerance < 0), np.nan, grid.steps_to_tolerance.astype(float))
     hover = f"{grid.x_key}=%{{x:.3g}}, {grid.y_key}=%{{y:.3g}}<br>"
     bar = {"thickness": 14, "tickfont": {"color": style.TEXT}}

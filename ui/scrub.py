@@ -2,7 +2,8 @@
 dragged, from a bank of runs computed on the server in one go (``optim_core.scrub``).
 
 :func:`payload` turns a bank into what the browser needs: for each chart (by its Streamlit key)
-the traces to move (by their ``uid``, set in ``ui.figures``) and, for every member of the bank,
+the traces to move (by their ``meta`` name, set in ``ui.figures``; Streamlit drops a trace's
+``uid``) and, for every member of the bank,
 their new points as base64 float32. The component (:data:`SCRUB_JS`) redraws those traces with
 ``Plotly.animate`` (no redraw of anything else) on every ``input`` event of its slider, and
 sends one message to the server on release, so the value lands in its control and the URL.
@@ -21,12 +22,11 @@ import numpy as np
 import streamlit as st
 
 from optim_core.api import Result
-from optim_core.scrub import Bank, Target
-from ui.figures import distance_line, effective_lines, loss_line, path_points, rate_line
+from optim_core.scrub import Bank, Target, window_centre
+from ui.figures import LOSS_FLOOR, distance_line, effective_lines, loss_line, path_points, rate_line
 
 # 150,000 float32 numbers are 800 kB of base64: the bank's share of a 1.5 MB page.
 MAX_FLOATS = 150_000
-LOSS_FLOOR = 1e-16  # where ui.figures draws a loss gap of 0 on the log axis
 SYMBOLS = {"lr": "η", "beta": "β", "beta1": "β1", "beta2": "β2", "eps": "ε", "rho": "ρ"}
 
 
@@ -261,6 +261,21 @@ export default function (component) {
   input.onchange = () => { if (data.send) setTriggerValue("release", Number(input.value)); };
 }
 """
+
+
+def released(key: str, values: list):
+    """The value the user let go of the scrub ``key`` at (its release trigger), or None."""
+    bar = st.session_state.get(key)
+    index = None if bar is None else bar.get("release")
+    return values[int(index)] if index is not None and 0 <= int(index) < len(values) else None
+
+
+def held_centre(key: str, target: str, current: float) -> float:
+    """The centre of ``target``'s bank, kept in ``st.session_state[key]`` while the value stays
+    inside its window (``optim_core.scrub.window_centre``): the slider's range stays put."""
+    centres = st.session_state.setdefault(key, {})
+    centres[target] = window_centre(centres.get(target), current)
+    return centres[target]
 
 
 @functools.cache
