@@ -219,7 +219,7 @@ def test_charts_export_a_slide_sized_png_named_after_page_view_and_scene():
         assert option["format"] == "png"
         assert option["width"] * option["scale"] >= 1920 and option["height"] * option["scale"] >= 1080
     names = [option["filename"] for option in options]
-    assert names[0] == "playground-contour-rosenbrock-gd-momentum-adagrad-rmsprop-adam"
+    assert names[0] == "playground-contour-sparse-dense-gd-momentum-adagrad-rmsprop-adam"
     assert len(set(names)) == len(names)  # every chart its own file name
     at = open_app("pages/sweep.py")
     names = [json.loads(chart.proto.config)["toImageButtonOptions"]["filename"] for chart in at.get("plotly_chart")]

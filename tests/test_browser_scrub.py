@@ -102,7 +102,7 @@ def test_a_mouse_drag_moves_the_paths_with_no_message_and_the_release_sets_the_v
 
 def test_a_drag_into_divergence_marks_the_run_and_presentation_keeps_the_bar(page: Page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/?scrub=opt1.lr&present=1")
+    page.goto(f"{app_url}/?surface=rosenbrock&scrub=opt1.lr&present=1")  # gd diverges within its bank there
     wait_for_app(page)
     bar = page.locator(BAR)
     bar.wait_for()

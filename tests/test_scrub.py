@@ -28,7 +28,7 @@ from optim_core.spec import SpecError
 from ui.scrub import MAX_FLOATS, extents, payload
 from ui.state import PlaygroundState, from_query, to_query
 
-DEFAULT = PlaygroundState().scenario()  # gd, momentum, adagrad, rmsprop, adam on Rosenbrock
+DEFAULT = PlaygroundState(surface="rosenbrock").scenario()  # gd, momentum, adagrad, rmsprop, adam on Rosenbrock
 CHARTS = {"contour": "pg_contour", "loss": "pg_loss", "distance": "pg_distance", "effective": "pg_eff"}
 
 
@@ -229,6 +229,7 @@ def bank_data(at: AppTest) -> dict:
 
 def test_choosing_a_scrub_on_the_page_sends_the_bank_and_writes_the_link():
     at = AppTest.from_file("../pages/playground.py", default_timeout=60)
+    at.query_params["surface"] = "rosenbrock"
     at.run()
     assert not at.get("bidi_component")
     at.selectbox(key="pg_scrub").set_value("opt5.lr").run()

@@ -18,6 +18,21 @@ def test_defaults_use_the_surface_suggested_rates():
     assert from_query({}).state == PlaygroundState() and from_query({}).ignored == []
 
 
+def test_the_default_scene_makes_its_point_at_once():
+    """The first picture (issue #14): at least one run gets within the tolerance, AdaGrad's
+    effective rate falls 10x or more along each coordinate."""
+    result = PlaygroundState().scenario().run()
+    names = [run.optimizer for run in result.runs]
+    statuses = [result.status(i) for i in range(len(names))]
+    assert "converged" in statuses, statuses
+    assert statuses[names.index("rmsprop")] == "converged"
+    assert result.summary()["steps_to_tolerance"][names.index("rmsprop")] == 452
+    adagrad = result.effective_lr[names.index("adagrad")]
+    fall = adagrad[0] / adagrad[-1]
+    assert np.all(fall >= 10), fall
+    np.testing.assert_allclose(fall, [32.4, 81.2], rtol=0.01)
+
+
 def test_a_full_state_round_trips_through_the_url():
     state = PlaygroundState(
         surface="valley:kappa=40.0,angle=20.0",
