@@ -66,6 +66,8 @@ class Surface:
     domain: tuple[tuple[float, float], tuple[float, float]]
     starts: tuple[tuple[float, float], ...]
     minima: tuple[Minimum, ...] = ()
+    # Saddle points worth marking on the contour (where a run may stall or turn away).
+    saddles: tuple[tuple[float, float], ...] = ()
     # Levels of the contour: log-spaced when the function's range spans decades.
     log_levels: bool = True
 
@@ -137,7 +139,7 @@ class Surface:
     @property
     def min_value(self) -> float | None:
         """The lowest known value (the global minimum), or None when unbounded or unknown."""
-        return min((m.value for m in self.minima), default=None)
+        return min((m.value for m in self.minima if m.is_global), default=None)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The box a run must stay inside; leaving it counts as divergence."""
@@ -164,25 +166,53 @@ class Surface:
         return xs, ys, self.value(gx, gy)
 
 
-def refine_minimum(surface: Surface, x: float, y: float, iterations: int = 30) -> Minimum:
-    """Polish an approximate minimum by Newton's method on the exact gradient.
+def gradients(surface: Surface, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact gradient at each point, shape (n, 2)."""
+    gx, gy = surface.grad(x, y)
+    return np.stack([np.asarray(gx, dtype=float), np.asarray(gy, dtype=float)], axis=-1)
 
-    The Hessian is taken by central differences of the analytic gradient; only the speed of
-    convergence depends on it, the fixed point is where the exact gradient vanishes.
+
+def hessians(surface: Surface, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The Hessian at each point by central differences of the exact gradient: (n, 2, 2), symmetrized."""
+    h = 1e-6 * np.maximum(1.0, np.maximum(np.abs(x), np.abs(y)))
+    columns = []
+    for ex, ey in ((1.0, 0.0), (0.0, 1.0)):
+        plus = gradients(surface, x + ex * h, y + ey * h)
+        minus = gradients(surface, x - ex * h, y - ey * h)
+        columns.append((plus - minus) / (2 * h[:, None]))
+    hess = np.stack(columns, axis=-1)
+    return (hess + np.swapaxes(hess, 1, 2)) / 2
+
+
+def newton(surface: Surface, x: np.ndarray, y: np.ndarray, iterations: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's method towards a point where the exact gradient vanishes, every point at once.
+
+    Only the speed of convergence depends on the differenced Hessian; the fixed point is where
+    the exact gradient is zero. A point whose Hessian is singular or not finite stops moving.
     """
-    point = np.array([x, y], dtype=float)
-    h = 1e-6
-    for _ in range(iterations):
-        g = np.array([float(c) for c in surface.grad(point[0], point[1])])
-        hess = np.empty((2, 2))
-        for i in range(2):
-            e = np.zeros(2)
-            e[i] = h
-            gp = np.array([float(c) for c in surface.grad(*(point + e))])
-            gm = np.array([float(c) for c in surface.grad(*(point - e))])
-            hess[:, i] = (gp - gm) / (2 * h)
-        step = np.linalg.solve(hess, g)
-        point = point - step
-        if np.max(np.abs(step)) < 1e-15:
-            break
-    return Minimum(float(point[0]), float(point[1]), float(surface.value(*point)))
+    x, y = np.array(x, dtype=float, ndmin=1), np.array(y, dtype=float, ndmin=1)
+    with np.errstate(all="ignore"):
+        for _ in range(iterations):
+            g = gradients(surface, x, y)
+            hess = hessians(surface, x, y)
+            det = hess[:, 0, 0] * hess[:, 1, 1] - hess[:, 0, 1] * hess[:, 1, 0]
+            ok = np.isfinite(det) & (np.abs(det) > 1e-300) & np.all(np.isfinite(g), axis=1)
+            safe = np.where(ok, det, 1.0)
+            dx = np.where(ok, (hess[:, 1, 1] * g[:, 0] - hess[:, 0, 1] * g[:, 1]) / safe, 0.0)
+            dy = np.where(ok, (hess[:, 0, 0] * g[:, 1] - hess[:, 1, 0] * g[:, 0]) / safe, 0.0)
+            x, y = x - dx, y - dy
+            if np.max(np.abs(np.concatenate([dx, dy]))) < 1e-15:
+                break
+    return x, y
+
+
+def refine_minimum(surface: Surface, x: float, y: float) -> Minimum:
+    """Polish an approximate minimum by Newton's method on the exact gradient."""
+    px, py = newton(surface, x, y)
+    return Minimum(float(px[0]), float(py[0]), float(surface.value(px[0], py[0])))
+
+
+def refine_saddle(surface: Surface, x: float, y: float) -> tuple[float, float]:
+    """Polish an approximate saddle point the same way."""
+    px, py = newton(surface, x, y)
+    return float(px[0]), float(py[0])

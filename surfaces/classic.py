@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from optim_core.spec import Param
-from surfaces.base import NOISE, Minimum, Surface, SurfaceInfo, refine_minimum
+from surfaces.base import NOISE, Minimum, Surface, SurfaceInfo, refine_minimum, refine_saddle
 
 TWO_PI = 2 * math.pi
 
@@ -87,6 +87,11 @@ class Himmelblau(Surface):
 Himmelblau.minima = tuple(
     refine_minimum(Himmelblau({}), x, y)
     for x, y in ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+)
+# Between each two neighbouring minima (the fifth stationary point, near (−0.27, −0.92), is a maximum).
+Himmelblau.saddles = tuple(
+    refine_saddle(Himmelblau({}), x, y)
+    for x, y in ((0.086677, 2.884254), (-3.073026, -0.081353), (3.385154, 0.073852), (-0.127961, -1.953715))
 )
 
 
@@ -250,6 +255,7 @@ class Saddle(Surface):
     )
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     starts = ((-1.5, 0.01), (1.8, -0.001), (-1.0, 0.5))
+    saddles = ((0.0, 0.0),)
     log_levels = False
 
     @staticmethod
@@ -267,6 +273,7 @@ class MonkeySaddle(Surface):
     )
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     starts = ((1.0, 0.05), (1.5, -1.0), (0.5, 1.5))
+    saddles = ((0.0, 0.0),)
     log_levels = False
 
     @staticmethod

@@ -36,12 +36,14 @@ import ast
 import math
 import re
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 import sympy
 
 from optim_core.spec import Param, SpecError
 from surfaces.base import NOISE, Surface, SurfaceInfo
+from surfaces.stationary import stationary_points
 
 MAX_LENGTH = 200
 MAX_DEPTH = 24
@@ -402,6 +404,19 @@ class Custom(Surface):
         self.domain = ((v["xmin"], v["xmax"]), (v["ymin"], v["ymax"]))
         wx, wy = v["xmax"] - v["xmin"], v["ymax"] - v["ymin"]
         self.starts = ((v["xmin"] + 0.2 * wx, v["ymax"] - 0.2 * wy),)
+
+    @cached_property
+    def _stationary(self):
+        return stationary_points(self)
+
+    @property
+    def minima(self):
+        """The minima in the plotting domain, found from the exact gradient (surfaces.stationary)."""
+        return self._stationary[0]
+
+    @property
+    def saddles(self):
+        return self._stationary[1]
 
     def __reduce__(self):
         # The compiled closures cannot be pickled (Streamlit's cache pickles results): rebuild

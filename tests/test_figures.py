@@ -208,3 +208,18 @@ def test_an_extent_holds_the_axes_over_what_a_scrub_will_draw():
     assert held.layout.yaxis.dtick == 2  # fourteen decades: a label at every second power of ten
     eff = figures.effective_lr_figure(result, extent=(1e-6, 1.0))
     assert eff.layout.yaxis.range[0] < -6 and eff.layout.yaxis2.range[1] > 0
+
+
+def test_saddle_points_are_marked_on_the_contour_and_a_typed_bowl_gets_the_gap_charts():
+    saddle = make_surface("saddle")
+    result = simulate("saddle", ["gd:lr=0.05"], steps=20)
+    marks = [t for t in figures.contour_figure(saddle, result, animate=False).data if t.meta == "saddle"]
+    assert len(marks) == 1 and (list(marks[0].x), list(marks[0].y)) == ([0.0], [0.0])
+    assert not [t for t in figures.contour_figure(make_surface("booth"), None, animate=False).data if t.meta == "saddle"]
+    bowl = simulate("custom:expr=x**2 + 10*y**2", ["gd:lr=0.05"], steps=200)
+    assert bowl.status(0) == "converged"
+    assert figures.loss_figure(bowl).layout.yaxis.type == "log"
+    distance = figures.distance_figure(bowl)
+    assert distance is not None and distance.data[0].y[-1] < 1e-3
+    unbounded = simulate("custom:expr=x**3 - 3*x + y**2", ["gd:lr=0.05"], steps=20)
+    assert figures.loss_figure(unbounded).layout.yaxis.type == "linear"  # f itself: no gap to a minimum it lacks

@@ -118,6 +118,47 @@ def test_listed_minima_have_their_values_and_zero_gradient(name):
     assert surface.min_value == pytest.approx(min(values))
 
 
+@pytest.mark.parametrize("name", [n for n in CATALOG if CATALOG[n].saddles])
+def test_listed_saddle_points_are_stationary_with_lower_and_higher_ground_around(name):
+    surface = make_surface(name)
+    for x, y in surface.saddles:
+        gx, gy = surface.grad(x, y)
+        assert abs(float(gx)) < 1e-9 and abs(float(gy)) < 1e-9
+        angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+        ring = surface.value(x + 1e-3 * np.cos(angles), y + 1e-3 * np.sin(angles)) - float(surface.value(x, y))
+        assert ring.min() < 0 < ring.max(), name
+
+
+def test_saddles_are_listed_where_the_lectures_surfaces_have_them():
+    assert make_surface("saddle").saddles == ((0.0, 0.0),)
+    assert make_surface("monkey_saddle").saddles == ((0.0, 0.0),)
+    assert len(make_surface("himmelblau").saddles) == 4
+
+
+@pytest.mark.parametrize(
+    ("expr", "minima", "saddles", "min_value"),
+    [
+        # one global minimum: the example gets a gap axis and a distance chart
+        ("x**2 + 10*y**2", [(0.0, 0.0, 0.0)], [], 0.0),
+        ("(x - 1)**2 + (y + 0.5)**2", [(1.0, -0.5, 0.0)], [], 0.0),
+        # two equal minima with a saddle between them
+        ("x**4 - 2*x**2 + y**2", [(-1.0, 0.0, -1.0), (1.0, 0.0, -1.0)], [(0.0, 0.0)], -1.0),
+        # a local minimum of a function unbounded below: no global minimum is claimed
+        ("x**3 - 3*x + y**2", [(1.0, 0.0, -2.0)], [(-1.0, 0.0)], None),
+        ("x**2 - y**2", [], [(0.0, 0.0)], None),
+        ("sqrt(x) + y**2", [], [], None),  # the lowest point is on the edge of where f is defined
+    ],
+)
+def test_a_typed_function_gets_its_minima_and_saddles_from_its_gradient(expr, minima, saddles, min_value):
+    surface = make_surface(f"custom:expr={expr}")
+    found = [(m.x, m.y, m.value) for m in surface.minima]
+    assert len(found) == len(minima)
+    for (x, y, value), (ex, ey, evalue) in zip(sorted(found), sorted(minima), strict=True):
+        assert (x, y, value) == pytest.approx((ex, ey, evalue), abs=1e-10)
+    np.testing.assert_allclose(np.reshape(sorted(surface.saddles), (-1, 2)), np.reshape(saddles, (-1, 2)), atol=1e-10)
+    assert surface.min_value == (None if min_value is None else pytest.approx(min_value, abs=1e-12))
+
+
 def test_known_minimum_values_from_the_literature():
     assert make_surface("goldstein_price").min_value == 3.0
     six = make_surface("six_hump_camel")

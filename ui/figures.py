@@ -228,6 +228,8 @@ def contour_figure(
                 hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>%{text}<extra></extra>",
             )
         )
+    if surface.saddles:
+        fig.add_trace(saddle_trace(surface, font_scale))
     targets_x, targets_y = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
     fig.add_trace(
         go.Scatter(
@@ -254,6 +256,17 @@ def contour_figure(
     if result is not None and animate:
         return _with_animation(fig, result, font_scale)
     return fig
+
+
+def saddle_trace(surface: Surface, font_scale: float = 1.0) -> go.Scatter:
+    """The surface's saddle points: open diamonds (a run slows down there, then turns away)."""
+    xs, ys = [p[0] for p in surface.saddles], [p[1] for p in surface.saddles]
+    return go.Scatter(
+        x=xs, y=ys, mode="markers", name="saddle point", meta="saddle", showlegend=False,
+        marker={"symbol": "diamond-open", "size": 14 * font_scale, "color": style.TEXT, "line": {"width": 2.5}},
+        text=[f"f = {v:.4g}" for v in np.atleast_1d(surface.value(np.array(xs), np.array(ys)))],
+        hovertemplate="saddle point (%{x:.4g}, %{y:.4g})<br>%{text}<extra></extra>",
+    )  # fmt: skip
 
 
 def diverged_trace(result: Result, font_scale: float = 1.0) -> go.Scatter:
