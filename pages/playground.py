@@ -36,6 +36,20 @@ route_through_app()
 
 ss = st.session_state
 NO_SCRUB = "off"
+CONVENTION_HELP = (
+    "**lecture**: the rules as the lecture notes and the original papers write them (momentum's "
+    "velocity carries η: u ← βu + ηg). **pytorch**: the rules of torch.optim and its schedulers, so "
+    "what you see transfers to training code (momentum keeps b ← βb + g and multiplies by η when it "
+    "steps; AdaGrad and RMSprop add ε outside the square root). At a constant rate momentum's two "
+    "forms agree; they part under a schedule. The Reference page lists every difference."
+)
+EFFECTIVE_RATE = (
+    "The effective learning rate is the factor this update puts on today's gradient, per "
+    "coordinate: η_t for GD, momentum and NAG, η_t/√(v+ε) for AdaGrad and RMSprop (each rule's "
+    "is on the Reference page). It leaves out what momentum carries from earlier gradients: "
+    "momentum's line sits at η, yet on a steady slope its steps grow to 1/(1−β) times η·g. "
+    "AdaGrad's line can only fall: its sum of squared gradients only grows."
+)
 
 
 # ----- state <-> widgets ------------------------------------------------------------------------
@@ -222,7 +236,7 @@ with st.sidebar:
     sx.number_input("x₀", key="pg_start_x", format="%.4g")
     sy.number_input("y₀", key="pg_start_y", format="%.4g")
     steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
-    st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True)
+    st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
     convention = ss["pg_convention"]
 
     st.subheader("Optimizers")
@@ -312,6 +326,18 @@ NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027,
 CHARTS = (("contour", "pg_contour"), ("loss", "pg_loss"), ("distance", "pg_distance"), ("effective", "pg_eff"))
 
 
+def markers_caption(surface, result) -> str:
+    """What each mark on the contour is (only the marks drawn)."""
+    parts = ["○ start"]
+    if surface.minima:
+        parts.append("★ minimum")
+    if surface.saddles:
+        parts.append("◇ saddle point")
+    if (result.outcome.diverged_at >= 0).any():
+        parts.append("red ✕ where a run diverged")
+    return " · ".join(parts) + ". Click the contour to start from there."
+
+
 def views(state: PlaygroundState, scenario_json: str) -> None:
     """Every chart and table of the scene. What they are built from stays local: Streamlit keeps
     a closed session for a while, and through its callbacks this script's globals, so a result
@@ -370,6 +396,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             contour_figure(surface, result, grid=grid, font_scale=font_scale), "pg_contour", name("contour"),
             on_select=on_contour_click, selection_mode="points",
         )  # fmt: skip
+        st.caption(markers_caption(surface, result))
     with right:
         show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))
         distance = distance_figure(result, font_scale, extent.get("distance"))
@@ -380,6 +407,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     left, right = st.columns(2)
     with left:
         show(effective_lr_figure(result, font_scale, extent.get("effective")), "pg_eff", name("effective-rate"))
+        st.caption(EFFECTIVE_RATE)
     # Built and drawn only while open: in software rendering the 3D surface was most of a
     # rerun's drawing time, below the first screen.
     with right, st.expander("The surface in 3D", key="pg_3d_open", on_change="rerun") as panel:
