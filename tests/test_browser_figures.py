@@ -77,10 +77,14 @@ def test_page_reads_on_a_projector_in_both_modes(page: Page, app_url, path):
     measured(page, name, "1280x720", False, PAGES[path])
 
 
-def test_playground_at_1920_in_both_modes(page: Page, app_url):
-    load(page, app_url, 1920, 1080)
-    measured(page, "playground", "1920x1080", False, PAGES[""])
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "playground" for p in PAGES])
+def test_page_at_1920_in_both_modes(page: Page, app_url, path):
+    """A desktop or a large projector: normal, then presentation through the toggle."""
+    name = path or "playground"
+    load(page, f"{app_url}/{path}", 1920, 1080)
+    measured(page, name, "1920x1080", False, PAGES[path])
     toggle_presentation(page)
     assert "present=1" in page.url
-    charts = measured(page, "playground", "1920x1080", True, PAGES[""])
-    assert charts[0]["top"] + charts[0]["height"] <= 1080
+    charts = measured(page, name, "1920x1080", True, PAGES[path])
+    if path == "":
+        assert charts[0]["top"] + charts[0]["height"] <= 1080
