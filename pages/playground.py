@@ -25,7 +25,7 @@ from ui.figures import (
     schedule_figure,
     surface3d_figure,
 )
-from ui.present import PRESENT, header
+from ui.present import PRESENT, header, on_phone
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
@@ -393,7 +393,8 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     left, right = st.columns([3, 2])
     with left:
         show(
-            contour_figure(surface, result, grid=grid, font_scale=font_scale), "pg_contour", name("contour"),
+            contour_figure(surface, result, grid=grid, font_scale=font_scale, phone=on_phone()), "pg_contour",
+            name("contour"),
             on_select=on_contour_click, selection_mode="points",
         )  # fmt: skip
         st.caption(markers_caption(surface, result))

@@ -80,6 +80,44 @@ def test_clicking_the_contour_sets_the_start_point(page: Page, app_url):
     assert_no_exception(page)
 
 
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+)
+
+
+def test_on_a_phone_the_contour_fills_its_figure_and_a_second_tap_sets_the_start(browser, app_url):
+    """A phone (390 × 844, touch, a phone's User-Agent): the first tap on the contour shows the
+    hover, which says to tap again (it said "click", and nothing happened); the second sets the start."""
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=PHONE_AGENT
+    )
+    try:
+        page = phone.new_page()
+        page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01", "steps": "50"}))
+        wait_for_app(page)
+        plot = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first
+        plot.scroll_into_view_if_needed()
+        box = plot.bounding_box()
+        figure = page.locator(".js-plotly-plot").first.bounding_box()
+        assert box["width"] * box["height"] >= 0.3 * figure["width"] * figure["height"]  # the plot fills its figure
+        page.touchscreen.tap(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
+        expect(page.locator(".hoverlayer").first).to_contain_text("tap again: start at")
+        page.touchscreen.tap(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
+        query = wait_for_url(page, "start")
+        x, y = (float(c) for c in query["start"][0].split(","))
+        assert -10 < x < 0 and 0 < y < 10
+        page.wait_for_function(  # the path now starts there
+            """([x, y]) => { const t = document.querySelector('.js-plotly-plot')._fullData.find(d => d.meta === 'path0');
+                return t && Math.abs(t.x[0] - x) < 1e-9 && Math.abs(t.y[0] - y) < 1e-9; }""",
+            arg=[x, y], timeout=30_000,
+        )
+        wait_idle(page)
+        page.screenshot(path=str(ARTIFACTS_DIR / "playground-phone-tapped.png"))
+        assert_no_exception(page)
+    finally:
+        phone.close()
+
+
 def test_the_play_button_moves_all_heads_together(page: Page, app_url):
     page.goto(url_with(app_url, {"surface": "booth", "steps": "200"}))
     wait_for_app(page)

@@ -99,6 +99,8 @@ SURFACE_DARK, SURFACE_LIGHT = 185, 255  # grey of the lowest and the highest ban
 CONTOUR_HEIGHT = 590  # px: on a 1920 screen the plot keeps a third of its figure
 # In presentation the contour fits a 1280 × 720 projector's screen below the title and the scrub row.
 CONTOUR_HEIGHT_PRESENTING = 540
+# A phone's column is about 360 px wide: a taller figure around the square plot is empty space.
+CONTOUR_HEIGHT_PHONE = 480
 MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimizer
 
 
@@ -165,8 +167,14 @@ def contour_figure(
     grid: tuple | None = None,
     font_scale: float = 1.0,
     animate: bool = True,
+    phone: bool = False,
 ) -> go.Figure | dict:
     """The surface as filled contours with every trajectory, its start and the known minima.
+
+    On a ``phone`` the first tap on the contour shows the hover and a second one clicks (plotly's
+    touch handling; Streamlit sets every dragmode but ``False``, the one mode that clicks at the
+    first tap, to pan), so the hover there says "tap again". The colour bar is left out there:
+    it took a third of the width from a plot that is square (the hover still gives f).
 
     A transparent grid of points lets a click choose a new start (the page reads the
     selection) and shows f on hover, and with ``animate`` a play button and a step slider move
@@ -186,7 +194,7 @@ def contour_figure(
         go.Scatter(  # the colour bar of the picture: one point, never seen
             x=[x0], y=[y0], mode="markers", name="surface", showlegend=False, hoverinfo="skip",
             marker={
-                "size": 0.1, "opacity": 0, "color": [low], "cmin": low, "cmax": high, "showscale": True,
+                "size": 0.1, "opacity": 0, "color": [low], "cmin": low, "cmax": high, "showscale": not phone,
                 "colorscale": [[0, f"rgb{(SURFACE_DARK,) * 3}"], [1, f"rgb{(SURFACE_LIGHT,) * 3}"]],
                 "colorbar": {"title": {"text": title, "side": "right"}, "thickness": 14, "xpad": 4,
                              **(_power_ticks(low, high) if title == LOG_HEIGHT else {})},
@@ -240,12 +248,13 @@ def contour_figure(
             name=CLICK_TARGET,
             showlegend=False,
             customdata=surface.value(targets_x, targets_y).ravel().astype(np.float32),
-            hovertemplate="f = %{customdata:.4g}<br>click: start at (%{x:.3g}, %{y:.3g})<extra></extra>",
+            hovertemplate=f"f = %{{customdata:.4g}}<br>{'tap again' if phone else 'click'}: start at (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         )
     )
     x_title, y_title = surface.info.axes
+    height = CONTOUR_HEIGHT_PHONE if phone else CONTOUR_HEIGHT if font_scale == 1 else CONTOUR_HEIGHT_PRESENTING
     _finish(
-        fig, font_scale, CONTOUR_HEIGHT if font_scale == 1 else CONTOUR_HEIGHT_PRESENTING, height_scales=False,
+        fig, font_scale, height, height_scales=False,
         xaxis={"title": x_title, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
         yaxis={
             "title": y_title, "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",

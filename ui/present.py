@@ -35,6 +35,12 @@ def presenting() -> bool:
     return bool(ss[PRESENT])
 
 
+def on_phone() -> bool:
+    """Whether the browser says it is a phone (its User-Agent holds "Mobi", as every phone
+    browser's does): there a tap must set the start at once and the contour is shorter."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
 def _flip() -> None:
     st.session_state[PRESENT] = bool(st.session_state[TOGGLE])
 
