@@ -17,6 +17,7 @@ from ui.charts import export_name, show
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
 from ui.controls import explicit, hold, param_control, steps_control
 from ui.figures import (
+    animation_steps,
     contour_figure,
     distance_figure,
     effective_lr_figure,
@@ -25,6 +26,7 @@ from ui.figures import (
     schedule_figure,
     surface3d_figure,
 )
+from ui.player import player
 from ui.present import PRESENT, header, on_phone
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
@@ -397,6 +399,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             name("contour"),
             on_select=on_contour_click, selection_mode="points",
         )  # fmt: skip
+        player("pg_contour", animation_steps(result), "pg_player", font_scale, scene=scenario_json)
         st.caption(markers_caption(surface, result))
     with right:
         show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))

@@ -70,8 +70,10 @@ def test_page_reads_on_a_projector_in_both_modes(page: Page, app_url, path):
     assert page.locator('[data-testid="stSidebar"]').is_hidden()
     assert page.locator('[data-testid="stTopNavLink"], header a[href*="sweep"]').count() >= 1  # the way back
     charts = measured(page, name, "1280x720", True, PAGES[path])
-    if path == "":  # the whole contour fits on the projector's screen, under the title
+    if path == "":  # the whole contour and its play controls fit on the projector's screen, under the title
         assert charts[0]["top"] >= 0 and charts[0]["top"] + charts[0]["height"] <= 720
+        controls = page.locator(".st-key-pg_player").bounding_box()
+        assert controls["y"] + controls["height"] <= 720
     toggle_presentation(page)
     assert "present=1" not in page.url and page.locator('[data-testid="stSidebar"]').is_visible()
     measured(page, name, "1280x720", False, PAGES[path])

@@ -131,15 +131,22 @@ def test_the_play_button_moves_all_heads_together(page: Page, app_url):
     shapes = chart.evaluate(filled)
     assert len(shapes) == 1 and shapes[0] > 5000  # the filled surface, drawn as one picture
     at_end = chart.evaluate(read_heads)
-    chart.locator(".slider-rail-touch-rect").first.click(position={"x": 3, "y": 20})  # the start of the rail
+    controls = page.locator(".st-key-pg_player")
+    step = controls.locator("input[type=range]")
+    assert step.input_value() == step.get_attribute("max")  # the last step, as the heads show
+    step.focus()
+    step.press("Home")  # the first step
     page.wait_for_timeout(500)
     at_start = chart.evaluate(read_heads)
-    assert at_start != at_end
+    assert at_start != at_end and controls.get_by_text("step 0").count() == 1
     assert chart.evaluate(filled) == shapes  # moving the step keeps the surface drawn
-    chart.get_by_text("▶ play").click()
+    controls.get_by_text("▶ play").click()
     page.wait_for_timeout(1500)
     playing = chart.evaluate(read_heads)
     assert chart.evaluate(filled) == shapes  # and so does playing
+    assert int(step.input_value()) > 0  # the step control follows the play
+    # the chart itself holds no controls: its exported image is the chart alone
+    assert chart.locator(".updatemenu-container, .slider-container").count() == 0
 
     assert playing != at_start  # the heads moved on from step 0
     assert len(set(json.loads(at_start))) == 1  # at step 0 every head is on the start point

@@ -97,8 +97,9 @@ SURFACE_DARK, SURFACE_LIGHT = 185, 255  # grey of the lowest and the highest ban
 
 
 CONTOUR_HEIGHT = 590  # px: on a 1920 screen the plot keeps a third of its figure
-# In presentation the contour fits a 1280 × 720 projector's screen below the title and the scrub row.
-CONTOUR_HEIGHT_PRESENTING = 540
+# In presentation the contour and its play controls fit a 1280 × 720 projector's screen below the
+# title and the scrub row.
+CONTOUR_HEIGHT_PRESENTING = 475
 # A phone's column is about 360 px wide: a taller figure around the square plot is empty space.
 CONTOUR_HEIGHT_PHONE = 480
 MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimizer
@@ -295,8 +296,16 @@ def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
     return points[:, 0], points[:, 1]
 
 
+def animation_steps(result: Result) -> list[int]:
+    """The steps the animation shows (at most MAX_FRAMES, the first and the last included);
+    each is the name of its frame."""
+    count = min(MAX_FRAMES, result.steps + 1)
+    return np.unique(np.linspace(0, result.steps, count).round().astype(int)).tolist()
+
+
 def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> dict:
-    """Heads of every path, moved together by a play button and a step slider (client-side).
+    """Heads of every path, and one frame per shown step moving them (``ui.player`` plays them
+    in the browser; the controls are not in the figure, so an exported image holds the chart alone).
 
     Returned as a plain figure dict: building the frames as graph objects would cost Plotly's
     validation on every frame (about 100 ms for 80 frames), and they are plain data anyway.
@@ -311,41 +320,12 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> 
         )
     )  # fmt: skip
     head_index = len(fig.data) - 1
-    steps = np.unique(np.linspace(0, result.steps, min(MAX_FRAMES, result.steps + 1)).round().astype(int))
     spec = fig.to_dict()
     spec["frames"] = []
-    for step in steps:
-        fx, fy = _heads(result, int(step))
+    for step in animation_steps(result):
+        fx, fy = _heads(result, step)
         frame_data = [{"type": "scatter", "x": fx.tolist(), "y": fy.tolist()}]
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0}}
-    # One row under the plot: the buttons, then the slider (labels only every few frames).
-    spec["layout"]["margin"]["b"] = int(70 * font_scale)
-    spec["layout"]["updatemenus"] = [
-        {
-            "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "y": 0, "xanchor": "left", "yanchor": "top", "pad": {"t": int(48 * font_scale), "r": 0},
-            "buttons": [
-                {"label": "▶ play", "method": "animate", "args": [None, play]},
-                {"label": "❚❚ pause", "method": "animate", "args": [[None], still]},
-            ],
-        }
-    ]  # fmt: skip
-    spec["layout"]["sliders"] = [
-        {
-            # The rail starts after the two buttons, in pixels, whatever the chart's width.
-            "active": len(steps) - 1, "x": 0.0, "y": 0, "len": 1.0, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": int(30 * font_scale), "b": 0, "l": int(200 * font_scale)}, "ticklen": 4,
-            "currentvalue": {"prefix": "step ", "xanchor": "right", "font": {"size": round(style.FONT_SIZE * font_scale)}},
-            "font": {"size": round(0.8 * style.FONT_SIZE * font_scale)},
-            "steps": [
-                {"label": str(step) if k % 10 == 0 or k == len(steps) - 1 else "", "method": "animate",
-                 "args": [[str(step)], still], "value": str(step)}
-                for k, step in enumerate(steps)
-            ],
-        }
-    ]  # fmt: skip
     return spec
 
 
@@ -578,7 +558,7 @@ def distance_figure(
     return _finish(
         fig, font_scale, 320, xaxis={"title": "step"},
         yaxis={
-            "title": "distance to the nearest minimum", "type": "log", **_log_ticks(fig.data, extent),
+            "title": "distance to nearest min.", "type": "log", **_log_ticks(fig.data, extent),
             **_held_range(fig.data, extent, True),
         },
     )  # fmt: skip
