@@ -23,10 +23,11 @@ from ui.figures import (
     effective_lr_figure,
     inspect_figure,
     loss_figure,
+    presentation_contour_height,
     schedule_figure,
     surface3d_figure,
 )
-from ui.player import player
+from ui.player import player, screen_height
 from ui.present import PRESENT, header, on_phone
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
@@ -392,14 +393,21 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
         except SpecError as error:
             bar_col.warning(f"No scrub: {inert(str(error))}")
 
-    left, right = st.columns([3, 2])
+    # Presenting, the sidebar is hidden and the page is wide: a square plot in three fifths of
+    # it left most of its figure empty at 1920 px (23 %), half of it leaves less.
+    left, right = st.columns([1, 1] if present else [3, 2])
     with left:
         show(
-            contour_figure(surface, result, grid=grid, font_scale=font_scale, phone=on_phone()), "pg_contour",
-            name("contour"),
+            contour_figure(
+                surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
+                height=presentation_contour_height(screen_height("pg_player")) if present else None,
+            ),
+            "pg_contour", name("contour"),
             on_select=on_contour_click, selection_mode="points",
         )  # fmt: skip
-        player("pg_contour", animation_steps(result), "pg_player", font_scale, scene=scenario_json)
+        player(
+            "pg_contour", animation_steps(result), "pg_player", font_scale, scene=scenario_json, report_height=present
+        )
         st.caption(markers_caption(surface, result))
     with right:
         show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))

@@ -223,3 +223,19 @@ def test_saddle_points_are_marked_on_the_contour_and_a_typed_bowl_gets_the_gap_c
     assert distance is not None and distance.data[0].y[-1] < 1e-3
     unbounded = simulate("custom:expr=x**3 - 3*x + y**2", ["gd:lr=0.05"], steps=20)
     assert figures.loss_figure(unbounded).layout.yaxis.type == "linear"  # f itself: no gap to a minimum it lacks
+
+
+def test_presenting_the_contour_grows_with_the_screen_and_its_picture_with_it():
+    assert figures.presentation_contour_height(None) == figures.CONTOUR_HEIGHT_PRESENTING  # not reported yet
+    assert figures.presentation_contour_height(720) == figures.CONTOUR_HEIGHT_PRESENTING  # a projector's 720 px
+    assert figures.presentation_contour_height(1080) == 1080 - figures.CONTOUR_ROOM_PRESENTING
+    assert figures.presentation_contour_height(100_000) == 1400
+    surface = make_surface("booth")
+    small, large = (figures.contour_figure(surface, None, animate=False, height=h) for h in (475, 835))
+    assert (small.layout.height, large.layout.height) == (475, 835)
+
+    def picture_side(fig) -> int:  # the PNG's width, from its IHDR chunk
+        png = base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])
+        return int.from_bytes(png[16:20], "big")
+
+    assert picture_side(small) == 375 and picture_side(large) == 735  # a pixel of picture per pixel of plot

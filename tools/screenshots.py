@@ -69,6 +69,7 @@ def shoot(url: str, out: Path, pages: list[str]) -> dict:
                     page.goto(f"{url}{PAGES[name]}{query}", timeout=180_000)
                     try:
                         wait_idle(page, 240_000)
+                        wait_idle(page, 240_000)  # presenting, the Playground reruns once it knows the screen
                     except Exception as error:  # a shot of what is there says more than none
                         print(f"{name} {size} {mode}: {type(error).__name__}")
                     shot = out / f"{name}-{size}-{mode}.png"

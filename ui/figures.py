@@ -100,6 +100,18 @@ CONTOUR_HEIGHT = 590  # px: on a 1920 screen the plot keeps a third of its figur
 # In presentation the contour and its play controls fit a 1280 × 720 projector's screen below the
 # title and the scrub row.
 CONTOUR_HEIGHT_PRESENTING = 475
+# Presenting on a screen taller than a 720 px projector's, the contour grows with it: the screen
+# less what stands above it (top bar, title, scrub row: 176 px at 1.5x) and its play controls.
+CONTOUR_ROOM_PRESENTING = 245
+
+
+def presentation_contour_height(screen: int | None) -> int:
+    """The contour's height when presenting on a window ``screen`` px tall (None: not known yet)."""
+    if screen is None:
+        return CONTOUR_HEIGHT_PRESENTING
+    return int(min(max(screen - CONTOUR_ROOM_PRESENTING, CONTOUR_HEIGHT_PRESENTING), 1400))
+
+
 # A phone's column is about 360 px wide: a taller figure around the square plot is empty space.
 CONTOUR_HEIGHT_PHONE = 480
 MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimizer
@@ -169,6 +181,7 @@ def contour_figure(
     font_scale: float = 1.0,
     animate: bool = True,
     phone: bool = False,
+    height: int | None = None,
 ) -> go.Figure | dict:
     """The surface as filled contours with every trajectory, its start and the known minima.
 
@@ -181,10 +194,14 @@ def contour_figure(
     selection) and shows f on hover, and with ``animate`` a play button and a step slider move
     the heads of all trajectories together in the browser (the frames carry only the heads).
     """
+    if height is None:
+        height = CONTOUR_HEIGHT_PHONE if phone else CONTOUR_HEIGHT if font_scale == 1 else CONTOUR_HEIGHT_PRESENTING
     xs, ys, z = grid if grid is not None else surface.grid()
     shown, title = contour_levels(z, surface.log_levels)
     with np.errstate(invalid="ignore"):
-        picture, low, high = surface_picture(_resample(xs, ys, shown, SURFACE_PIXELS))
+        # At least a pixel of picture per pixel of plot: stretched further, its level lines turn to steps.
+        pixels = max(SURFACE_PIXELS, min(800, height - 100))
+        picture, low, high = surface_picture(_resample(xs, ys, shown, pixels))
     (x0, x1), (y0, y1) = surface.domain
     fig = go.Figure()
     fig.add_layout_image(
@@ -253,7 +270,6 @@ def contour_figure(
         )
     )
     x_title, y_title = surface.info.axes
-    height = CONTOUR_HEIGHT_PHONE if phone else CONTOUR_HEIGHT if font_scale == 1 else CONTOUR_HEIGHT_PRESENTING
     _finish(
         fig, font_scale, height, height_scales=False,
         xaxis={"title": x_title, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},

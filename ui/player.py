@@ -64,7 +64,16 @@ export default function (component) {
   root.querySelector(".pause").onclick = stop;
   input.oninput = () => { stop(); show(Number(input.value)); };
   readout.textContent = "step " + steps[steps.length - 1];
-  return () => stop();
+  // Presenting, the server sizes the contour to the screen: tell it the screen's height.
+  const report = () => {
+    const h = window.innerHeight;
+    if (data.report && (!data.known || Math.abs(h - data.known) > 40)) component.setStateValue("viewport", h);
+  };
+  let resized = null;
+  const onResize = () => { clearTimeout(resized); resized = setTimeout(report, 300); };
+  window.addEventListener("resize", onResize);
+  report();
+  return () => { stop(); clearTimeout(resized); window.removeEventListener("resize", onResize); };
 }
 """
 
@@ -76,11 +85,33 @@ def _component():
 
 
 def player(
-    chart_key: str, steps: list[int], key: str, font_scale: float = 1.0, scene: str = "", interval_ms: int = 60
+    chart_key: str,
+    steps: list[int],
+    key: str,
+    font_scale: float = 1.0,
+    scene: str = "",
+    report_height: bool = False,
+    interval_ms: int = 60,
 ) -> None:
     """Mount the controls for the frames of chart ``chart_key`` (frame names: the ``steps``).
 
     ``scene`` names what the chart shows: a new one (a new chart, heads at the last step) sets
-    the controls back to the last step too."""
-    data = {"chart": chart_key, "steps": steps, "interval": interval_ms, "scale": font_scale, "scene": scene}
-    _component()(key=key, data=data)
+    the controls back to the last step too. With ``report_height`` the browser reports its
+    window's height once (and after a resize by more than 40 px): :func:`screen_height` reads it.
+    """
+    data = {
+        "chart": chart_key, "steps": steps, "interval": interval_ms, "scale": font_scale, "scene": scene,
+        "report": report_height, "known": screen_height(key),
+    }  # fmt: skip
+    _component()(key=key, data=data, on_viewport_change=_reported)
+
+
+def _reported() -> None:
+    """The browser reported its height: the rerun it triggers draws with it (nothing else to do)."""
+
+
+def screen_height(key: str) -> int | None:
+    """The browser window's height in CSS pixels, as the player ``key`` last reported it."""
+    state = st.session_state.get(key)
+    value = None if state is None else state.get("viewport")
+    return int(value) if isinstance(value, int | float) and 200 <= value <= 10_000 else None
