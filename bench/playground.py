@@ -7,7 +7,8 @@
    to a value not seen before) and with a cached one (the inspected step moved).
 2. Browser (headless Chromium against ``streamlit run``): the time from an arrow-key press on
    the Steps slider to the contour chart holding different data.
-3. The bytes of every figure of the default Playground.
+3. The bytes of every figure of the default Playground, and what the server sends over the
+   websocket for one Steps keypress (the whole rerun).
 """
 
 from __future__ import annotations
@@ -43,34 +44,41 @@ def server_side(repeats: int = 8) -> tuple[list[float], list[float], list[int]]:
     return fresh, cached, payload
 
 
-def browser_side(repeats: int = 6) -> list[float]:
+def browser_side(repeats: int = 6) -> tuple[list[float], list[int]]:
     from playwright.sync_api import sync_playwright
 
-    timings = []
+    timings, sizes = [], []
     with (
         streamlit_server(ROOT / "bench" / "results" / "streamlit.log") as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        received: list[int] = []  # bytes of each websocket message from the server
+        page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(len(frame))))
         page.goto(url)
         page.wait_for_function(f"() => ({DIGEST})().length > 2", timeout=60_000)
         thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps").first.locator("input")
         for _ in range(repeats):
             page.wait_for_timeout(800)
+            if timings:
+                sizes.append(sum(received))  # everything the last rerun sent, once it settled
+            received.clear()
             before = page.evaluate(DIGEST)
             thumb.focus()
             start = time.perf_counter()
             thumb.press("ArrowRight")
             page.wait_for_function(f"(before) => ({DIGEST})() !== before && ({DIGEST})().length > 2", arg=before)
             timings.append(time.perf_counter() - start)
+        page.wait_for_timeout(800)
+        sizes.append(sum(received))
         browser.close()
-    return timings
+    return timings, sizes
 
 
 def main() -> None:
     fresh, cached, payload = server_side()
-    print("Playground, default scene (Rosenbrock, 5 optimizers, 500 steps)")
+    print("Playground, default scene (the sparse-feature neuron, 5 optimizers, 500 steps)")
     print(f"{'':52}{'median':>10}{'max':>10}")
     print(
         f"{'server rerun after a rate change (new simulation)':52}{statistics.median(fresh) * 1e3:>8.0f}ms{max(fresh) * 1e3:>8.0f}ms"
@@ -79,10 +87,11 @@ def main() -> None:
         f"{'server rerun after a step change (cached run)':52}{statistics.median(cached) * 1e3:>8.0f}ms{max(cached) * 1e3:>8.0f}ms"
     )
     if CHROMIUM.exists():
-        timings = browser_side()
+        timings, sizes = browser_side()
         print(
             f"{'Chromium: Steps keypress -> redrawn contour':52}{statistics.median(timings) * 1e3:>8.0f}ms{max(timings) * 1e3:>8.0f}ms"
         )
+        print(f"{'bytes the server sends for that rerun':52}{statistics.median(sizes) / 1e3:>8.0f}kB{max(sizes) / 1e3:>8.0f}kB")
     else:
         print(f"(no {CHROMIUM}: browser timing skipped)")
     print(f"figure payload: {sum(payload) / 1e3:.0f} kB in {len(payload)} charts {json.dumps(payload)}")

@@ -259,8 +259,8 @@ def contour_figure(
     targets_x, targets_y = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
     fig.add_trace(
         go.Scatter(
-            x=targets_x.ravel(),
-            y=targets_y.ravel(),
+            x=targets_x.ravel().astype(np.float32),
+            y=targets_y.ravel().astype(np.float32),
             mode="markers",
             marker={"size": 9, "color": "rgba(0,0,0,0)"},
             name=CLICK_TARGET,
@@ -312,6 +312,12 @@ def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
     return points[:, 0], points[:, 1]
 
 
+def _short(values: np.ndarray) -> list[float]:
+    """Plain numbers to 6 significant digits: what a head's position needs on screen, in a third
+    of the characters of a full float."""
+    return [float(f"{v:.6g}") for v in values.tolist()]
+
+
 def animation_steps(result: Result) -> list[int]:
     """The steps the animation shows (at most MAX_FRAMES, the first and the last included);
     each is the name of its frame."""
@@ -340,7 +346,7 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> 
     spec["frames"] = []
     for step in animation_steps(result):
         fx, fy = _heads(result, step)
-        frame_data = [{"type": "scatter", "x": fx.tolist(), "y": fy.tolist()}]
+        frame_data = [{"type": "scatter", "x": _short(fx), "y": _short(fy)}]
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
     return spec
 
@@ -393,13 +399,13 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     loss = result.loss[i, :n]
     lr = np.concatenate([[np.nan], result.lr[i, : n - 1]])
     eff = np.concatenate([np.full((1, 2), np.nan), result.effective_lr[i, : n - 1]])
-    custom = np.column_stack([np.arange(n), loss, lr, eff]).astype(np.float32)  # hover text only
+    custom = np.column_stack([loss, lr, eff]).astype(np.float32)  # hover text only (the step: the point's number)
     info = result.runs[i]
     label = html.escape(info.label)
     status = result.status(i)
     return go.Scatter(
-        x=path[:, 0],
-        y=path[:, 1],
+        x=path[:, 0].astype(np.float32),  # drawn, not computed with: half the bytes of float64
+        y=path[:, 1].astype(np.float32),
         meta=f"path{i}",
         mode="lines+markers" if n <= 60 else "lines",
         line={"width": style.line_width(font_scale), **run_style(result, i)},
@@ -407,10 +413,21 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
         name=label + ("" if status in ("ok", "converged") else f" — {status}"),
         customdata=custom,
         hovertemplate=(
-            f"<b>{label}</b><br>step %{{customdata[0]:.0f}}<br>loss %{{customdata[1]:.4g}}"
-            "<br>η<sub>t</sub> %{customdata[2]:.3g}<br>eff. rate x %{customdata[3]:.3g}, y %{customdata[4]:.3g}<extra></extra>"
+            f"<b>{label}</b><br>step %{{pointNumber}}<br>loss %{{customdata[0]:.4g}}"
+            "<br>η<sub>t</sub> %{customdata[1]:.3g}<br>eff. rate x %{customdata[2]:.3g}, y %{customdata[3]:.3g}<extra></extra>"
         ),
     )
+
+
+def _compact(values) -> np.ndarray:
+    """Values to draw as float32 (half the bytes sent) when float32 holds every one of them to
+    its 7 digits; a line with a value beyond its range (below 1e-37 or above 1e37 in size) stays
+    float64, so no point of it turns to 0 or inf on the way to the screen."""
+    values = np.asarray(values, dtype=float)
+    sizes = np.abs(values[np.isfinite(values) & (values != 0)])
+    if sizes.size and (sizes.min() < 1e-37 or sizes.max() > 1e37):
+        return values
+    return values.astype(np.float32)
 
 
 def _run_line(result: Result, i: int, x, y, font_scale: float, meta: str, **extra) -> go.Scatter:
@@ -418,7 +435,7 @@ def _run_line(result: Result, i: int, x, y, font_scale: float, meta: str, **extr
     names it for the scrub, which moves it in the browser)."""
     label = html.escape(result.runs[i].label)
     return go.Scatter(
-        x=x, y=y, mode="lines", name=label, legendgroup=label, meta=meta,
+        x=x, y=_compact(y), mode="lines", name=label, legendgroup=label, meta=meta,
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
     )  # fmt: skip
