@@ -239,3 +239,16 @@ def test_presenting_the_contour_grows_with_the_screen_and_its_picture_with_it():
         return int.from_bytes(png[16:20], "big")
 
     assert picture_side(small) == 375 and picture_side(large) == 735  # a pixel of picture per pixel of plot
+
+
+def test_lines_are_sent_as_float32_only_where_float32_holds_every_value():
+    assert figures._compact([1e-16, 0.5, 3e5, np.nan, 0.0]).dtype == np.float32
+    assert figures._compact([1e-40, 1.0]).dtype == np.float64  # would turn to 0 on a log axis
+    assert figures._compact([1.0, 1e38]).dtype == np.float64  # would turn to inf
+    result = simulate("booth", ["gd:lr=0.01", "adam:lr=0.3"], steps=50)
+    loss = figures.loss_figure(result).to_plotly_json()["data"][0]
+    assert loss["y"]["dtype"] == "f4"
+    np.testing.assert_array_equal(_array(loss["y"]), figures.loss_line(result, 0).astype(np.float32))
+    path = figures.contour_figure(make_surface("booth"), result, animate=False).to_plotly_json()["data"][1]
+    assert path["meta"] == "path0" and path["x"]["dtype"] == "f4" and path["customdata"]["dtype"] == "f4"
+    assert "%{pointNumber}" in path["hovertemplate"]
