@@ -300,13 +300,21 @@ except SpecError as error:
         st.stop()
     st.caption("Showing the last valid settings.")
 state, scenario_json = ss["pg_last_valid"]
-wanted = to_query(state)
-wanted_lists = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
-key = json.dumps(wanted_lists, sort_keys=True)
-if key not in written:
-    ss["pg_written_queries"] = [*written, key][-50:]
-if wanted_lists != incoming:
-    st.query_params.from_dict(wanted)
+
+
+def write_url(state: PlaygroundState) -> None:
+    """Put ``state`` in the page's URL, remembering it as written here (so it is never taken
+    for a link from elsewhere, which would seed the widgets anew)."""
+    wanted = to_query(state)
+    wanted_lists = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+    key = json.dumps(wanted_lists, sort_keys=True)
+    if key not in ss["pg_written_queries"]:
+        ss["pg_written_queries"] = [*ss["pg_written_queries"], key][-50:]
+    if wanted_lists != {k: st.query_params.get_all(k) for k in st.query_params}:
+        st.query_params.from_dict(wanted)
+
+
+write_url(state)
 
 # ----- views -------------------------------------------------------------------------------------
 NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027, not 0.0003)
@@ -341,6 +349,30 @@ def markers_caption(surface, result) -> str:
     return " · ".join(parts) + ". Click the contour to start from there."
 
 
+@st.fragment
+def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, scene: str) -> None:
+    """The arrows and state at the inspected step. A fragment: moving its slider reruns this
+    section alone (the server sends it, not the whole page again), and writes the step into the URL."""
+    result = run_scenario(scenario_json)
+    st.subheader("At one step")
+    # The slider is made anew when its range changes; its value comes from the durable choice.
+    inspected = ss.get("pg_inspect")
+    hold("pg_step", state.steps if inspected is None else min(inspected, state.steps), state.steps)
+    st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
+    step = int(ss["pg_step"])
+    left, right = st.columns([3, 2])
+    with left:
+        show(inspect_figure(result, step, font_scale), "pg_inspect", export_name("playground", f"step-{step}", scene))
+    with right:
+        st.caption(
+            r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
+            "the velocity. The table holds each run's values at the step and its state after the update."
+        )
+        st.dataframe(inspect_rows(result, step), hide_index=True, column_config=NUMBERS)
+    chosen = ss.get("pg_inspect")
+    write_url(replace(state, selected_step=None if chosen is None or chosen >= state.steps else int(chosen)))
+
+
 def views(state: PlaygroundState, scenario_json: str) -> None:
     """Every chart and table of the scene. What they are built from stays local: Streamlit keeps
     a closed session for a while, and through its callbacks this script's globals, so a result
@@ -363,11 +395,11 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             except SpecError as error:
                 st.caption(inert(str(error)))
 
+    scene = " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
+
     def name(view: str) -> str:
         """Export file name: page, view and scene (surface and optimizers)."""
-        return export_name(
-            "playground", view, " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
-        )
+        return export_name("playground", view, scene)
 
     # ----- scrub: one quantity at many values, moved in the browser ---------------------------------
     scenario = state.scenario()
@@ -426,21 +458,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
         if panel.open:
             show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
 
-    st.subheader("At one step")
-    # The slider is made anew when its range changes; its value comes from the durable choice.
-    inspected = ss.get("pg_inspect")
-    hold("pg_step", state.steps if inspected is None else min(inspected, state.steps), state.steps)
-    st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
-    step = int(ss["pg_step"])
-    left, right = st.columns([3, 2])
-    with left:
-        show(inspect_figure(result, step, font_scale), "pg_inspect", name(f"step-{step}"))
-    with right:
-        st.caption(
-            r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
-            "the velocity. The table holds each run's values at the step and its state after the update."
-        )
-        st.dataframe(inspect_rows(result, step), hide_index=True, column_config=NUMBERS)
+    at_one_step(state, scenario_json, font_scale, scene)
 
     st.subheader("Summary")
     st.dataframe(summary_table(result), hide_index=True, column_config=NUMBERS)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from browser_helpers import (
     ARTIFACTS_DIR,
+    DIGEST_JS,
     assert_no_exception,
     chart_digest,
     slider,
@@ -287,4 +288,32 @@ def test_the_3d_view_is_drawn_when_its_panel_is_opened(page: Page, app_url):
     page.locator(".st-key-pg_3d .js-plotly-plot").wait_for(timeout=30_000)
     wait_idle(page)
     assert page.locator(".st-key-pg_3d .js-plotly-plot").evaluate("el => el.data.map(t => t.type)")[0] == "surface"
+    assert_no_exception(page)
+
+
+def test_moving_the_inspected_step_reruns_only_its_section_and_the_url_follows(page: Page, app_url):
+    """The "At one step" section is a fragment: its slider sends the step and gets back that
+    section alone (a whole rerun sent about 60 kB, the unchanged charts by reference), and the step lands in the link."""
+    received: list[int] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(len(frame))))
+    page.goto(app_url)  # the default scene
+    wait_for_app(page)
+    contour_before = contour(page)
+    arrows = page.locator(".st-key-pg_inspect .js-plotly-plot")
+    arrows_before = arrows.evaluate(DIGEST_JS)
+    thumb = slider(page, "Inspect step")
+    received.clear()
+    thumb.focus()
+    thumb.press("ArrowLeft")  # to 499, which shows the same update as 500 (499 -> 500), then to 498
+    wait_for_url(page, "step")
+    wait_idle(page)
+    thumb.press("ArrowLeft")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('step') === '498'", timeout=20_000)
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    assert sum(received) < 2 * 35_000, f"{sum(received)} bytes for two steps of the inspect slider"
+    assert contour(page) == contour_before and arrows.evaluate(DIGEST_JS) != arrows_before
+    page.reload()  # the link opens at that step
+    wait_for_app(page)
+    assert slider(page, "Inspect step").get_attribute("value") == "498"
     assert_no_exception(page)
