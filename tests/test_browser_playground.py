@@ -22,6 +22,7 @@ from browser_helpers import (
 from playwright.sync_api import Page, expect
 
 from optim_core.api import Scenario
+from tools.screenshots import PHONE_AGENT
 from ui.state import from_query
 
 pytestmark = pytest.mark.browser
@@ -79,11 +80,6 @@ def test_clicking_the_contour_sets_the_start_point(page: Page, app_url):
     assert -10 < x < 0 and 0 < y < 10  # upper-left quarter of booth's [-10, 10]² box
     assert float(page.get_by_label("x₀").input_value()) == pytest.approx(x, rel=1e-3)
     assert_no_exception(page)
-
-
-PHONE_AGENT = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
-)
 
 
 def test_on_a_phone_the_contour_fills_its_figure_and_a_second_tap_sets_the_start(browser, app_url):

@@ -41,6 +41,10 @@ MEASURE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd =
     colours: (gd.data || []).filter(t => t.showlegend !== false && t.name && (t.mode || 'lines').includes('lines')).map(t => [t.name, (t.line && t.line.color) || null]),
   };
 })"""
+# The phone size is shot as a phone: touch, and a phone's User-Agent (the Playground adapts to it).
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+)
 IDLE = '[data-testid="stStatusWidgetRunningIcon"]'
 
 
@@ -64,7 +68,8 @@ def shoot(url: str, out: Path, pages: list[str]) -> dict:
                 for mode in ("normal", "present"):
                     if size == "390x844" and mode == "present":
                         continue
-                    page = browser.new_page(viewport={"width": width, "height": height})
+                    phone = {"is_mobile": True, "has_touch": True, "user_agent": PHONE_AGENT} if width < 500 else {}
+                    page = browser.new_page(viewport={"width": width, "height": height}, **phone)
                     query = "?present=1" if mode == "present" else ""
                     page.goto(f"{url}{PAGES[name]}{query}", timeout=180_000)
                     try:

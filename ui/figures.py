@@ -100,6 +100,7 @@ CONTOUR_HEIGHT = 590  # px: on a 1920 screen the plot keeps a third of its figur
 # In presentation the contour and its play controls fit a 1280 × 720 projector's screen below the
 # title and the scrub row.
 CONTOUR_HEIGHT_PRESENTING = 475
+CONTOUR_HEIGHT_PRESENTING_STILL = 540  # a contour without play controls (Lessons, Schedules)
 # Presenting on a screen taller than a 720 px projector's, the contour grows with it: the screen
 # less what stands above it (top bar, title, scrub row: 176 px at 1.5x) and its play controls.
 CONTOUR_ROOM_PRESENTING = 245
@@ -195,7 +196,8 @@ def contour_figure(
     the heads of all trajectories together in the browser (the frames carry only the heads).
     """
     if height is None:
-        height = CONTOUR_HEIGHT_PHONE if phone else CONTOUR_HEIGHT if font_scale == 1 else CONTOUR_HEIGHT_PRESENTING
+        presenting = CONTOUR_HEIGHT_PRESENTING if animate else CONTOUR_HEIGHT_PRESENTING_STILL
+        height = CONTOUR_HEIGHT_PHONE if phone else CONTOUR_HEIGHT if font_scale == 1 else presenting
     xs, ys, z = grid if grid is not None else surface.grid()
     shown, title = contour_levels(z, surface.log_levels)
     with np.errstate(invalid="ignore"):
@@ -275,6 +277,7 @@ def contour_figure(
         xaxis={"title": x_title, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
         yaxis={
             "title": y_title, "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+            "constraintoward": "top",  # a plot narrower than its figure is tall hugs the legend above it
             "showgrid": False, "zeroline": False,
         },
         clickmode="event+select",
