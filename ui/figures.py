@@ -192,8 +192,8 @@ def contour_figure(
     it took a third of the width from a plot that is square (the hover still gives f).
 
     A transparent grid of points lets a click choose a new start (the page reads the
-    selection) and shows f on hover, and with ``animate`` a play button and a step slider move
-    the heads of all trajectories together in the browser (the frames carry only the heads).
+    selection) and shows f on hover, and with ``animate`` the figure carries the heads of all
+    trajectories and one frame per shown step moving them (``ui.player`` plays them).
     """
     if height is None:
         presenting = CONTOUR_HEIGHT_PRESENTING if animate else CONTOUR_HEIGHT_PRESENTING_STILL
