@@ -58,7 +58,10 @@ def measured(page: Page, name: str, size: str, presenting: bool, share: float) -
 
 def toggle_presentation(page: Page) -> None:
     """The user's way in and out: the toggle beside the title (a rerun draws every chart anew)."""
+    presenting = "present=1" in page.url
     page.get_by_text("Presentation", exact=True).click()
+    # the rerun may start later than wait_idle's settle time on loaded cores: wait for its effect first
+    page.wait_for_function("p => location.search.includes('present=1') !== p", arg=presenting, timeout=180_000)
     wait_idle(page, timeout=180_000)
 
 
