@@ -91,7 +91,9 @@ def main() -> None:
         print(
             f"{'Chromium: Steps keypress -> redrawn contour':52}{statistics.median(timings) * 1e3:>8.0f}ms{max(timings) * 1e3:>8.0f}ms"
         )
-        print(f"{'bytes the server sends for that rerun':52}{statistics.median(sizes) / 1e3:>8.0f}kB{max(sizes) / 1e3:>8.0f}kB")
+        print(
+            f"{'bytes the server sends for that rerun':52}{statistics.median(sizes) / 1e3:>8.0f}kB{max(sizes) / 1e3:>8.0f}kB"
+        )
     else:
         print(f"(no {CHROMIUM}: browser timing skipped)")
     print(f"figure payload: {sum(payload) / 1e3:.0f} kB in {len(payload)} charts {json.dumps(payload)}")

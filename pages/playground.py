@@ -27,7 +27,7 @@ from ui.figures import (
     schedule_figure,
     surface3d_figure,
 )
-from ui.player import player, screen_height
+from ui.player import clicked_point, player, screen_height
 from ui.present import PRESENT, header, on_phone
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
@@ -165,9 +165,10 @@ def on_optimizer_change(rid: int) -> None:
 
 
 def on_contour_click() -> None:
-    points = (ss.get("pg_contour") or {}).get("selection", {}).get("points", [])
-    if points:
-        ss["pg_start_x"], ss["pg_start_y"] = float(points[0]["x"]), float(points[0]["y"])
+    """The runs start where the contour was clicked (4 significant digits: a short link)."""
+    point = clicked_point("pg_player")
+    if point is not None:
+        ss["pg_start_x"], ss["pg_start_y"] = (float(f"{c:.4g}") for c in point)
 
 
 def on_inspect() -> None:
@@ -435,13 +436,14 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             contour_figure(
                 surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
                 height=presentation_contour_height(screen_height("pg_player")) if present else None,
+                clickable=True,
             ),
             "pg_contour", name("contour"),
-            on_select=on_contour_click, selection_mode="points",
         )  # fmt: skip
         player(
-            "pg_contour", animation_steps(result), "pg_player", font_scale, scene=scenario_json, report_height=present
-        )
+            "pg_contour", animation_steps(result), "pg_player", font_scale, scene=scenario_json,
+            report_height=present, on_click=on_contour_click,
+        )  # fmt: skip
         st.caption(markers_caption(surface, result))
     with right:
         show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))

@@ -84,7 +84,8 @@ def test_a_mouse_drag_moves_the_paths_with_no_message_and_the_release_sets_the_v
     query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
     assert query["scrub"] == ["opt1.lr"]
     drawn = trace(page, "pg_contour", "path0")  # now drawn by the server, at the released value
-    assert np.allclose(drawn[0], path[0], rtol=1e-6)
+    # with the points its drawing needs (ui.drawn), each a point of the member's path
+    assert drawn[0][0] == path[0][0] and drawn[0][-1] == path[0][-1] and set(drawn[0]) <= set(path[0])
     page.locator(".st-key-pg_run0_panel summary").click()  # open the run's panel
     expect(page.locator(".st-key-pg_run0_lr")).to_contain_text(f"{bank.values[index]:g}")  # the control holds it
     first = chart_digest(page, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 
 import numpy as np
@@ -13,6 +14,7 @@ from optim_core.optimizers import OPTIMIZERS
 from surfaces import make_surface
 from tools import palette
 from ui import figures, style
+from ui.drawn import TOLERANCE, drawn
 
 WHITE = "#FFFFFF"
 
@@ -215,7 +217,9 @@ def test_saddle_points_are_marked_on_the_contour_and_a_typed_bowl_gets_the_gap_c
     result = simulate("saddle", ["gd:lr=0.05"], steps=20)
     marks = [t for t in figures.contour_figure(saddle, result, animate=False).data if t.meta == "saddle"]
     assert len(marks) == 1 and (list(marks[0].x), list(marks[0].y)) == ([0.0], [0.0])
-    assert not [t for t in figures.contour_figure(make_surface("booth"), None, animate=False).data if t.meta == "saddle"]
+    assert not [
+        t for t in figures.contour_figure(make_surface("booth"), None, animate=False).data if t.meta == "saddle"
+    ]
     bowl = simulate("custom:expr=x**2 + 10*y**2", ["gd:lr=0.05"], steps=200)
     assert bowl.status(0) == "converged"
     assert figures.loss_figure(bowl).layout.yaxis.type == "log"
@@ -248,7 +252,78 @@ def test_lines_are_sent_as_float32_only_where_float32_holds_every_value():
     result = simulate("booth", ["gd:lr=0.01", "adam:lr=0.3"], steps=50)
     loss = figures.loss_figure(result).to_plotly_json()["data"][0]
     assert loss["y"]["dtype"] == "f4"
-    np.testing.assert_array_equal(_array(loss["y"]), figures.loss_line(result, 0).astype(np.float32))
-    path = figures.contour_figure(make_surface("booth"), result, animate=False).to_plotly_json()["data"][1]
+    steps = _array(loss["x"]).astype(int)
+    np.testing.assert_array_equal(_array(loss["y"]), figures.loss_line(result, 0)[steps].astype(np.float32))
+    path = figures.contour_figure(make_surface("booth"), result, animate=False).to_plotly_json()["data"][2]
     assert path["meta"] == "path0" and path["x"]["dtype"] == "f4" and path["customdata"]["dtype"] == "f4"
-    assert "%{pointNumber}" in path["hovertemplate"]
+    assert "step %{customdata[0]}" in path["hovertemplate"]
+
+
+def _farthest_left_out(u, v, keep) -> float:
+    """How far the points left out lie from the line drawn through the kept ones."""
+    worst = 0.0
+    for a, b in itertools.pairwise(keep):
+        du, dv = u[b] - u[a], v[b] - v[a]
+        pu, pv = u[a + 1 : b] - u[a], v[a + 1 : b] - v[a]
+        if pu.size:
+            worst = max(worst, float(np.max(np.abs(pu * dv - pv * du) / np.hypot(du, dv))))
+    return worst
+
+
+def test_a_line_is_sent_with_the_points_its_drawing_needs_and_none_moves_by_more_than_the_tolerance():
+    t = np.linspace(0, 1, 501)
+    assert drawn(t, 0.3 * t + 0.1).tolist() == [0, 500]  # a straight line: its two ends
+    zigzag = np.where(np.arange(501) % 2, 0.6, 0.4) * np.exp(-t)  # every corner is needed
+    assert drawn(t, zigzag).size == 501
+    assert drawn(t, np.r_[np.nan, t[1:]]).size == 501  # a value that is not finite: kept whole
+    result = simulate("sparse_dense", ["gd:lr=2", "momentum:lr=2", "adagrad:lr=0.2", "rmsprop:lr=0.02"], steps=500)
+    (x0, x1), (y0, y1) = result.surface.domain
+    contour = figures.contour_figure(result.surface, result, animate=False).to_plotly_json()["data"]
+    sent = drawn_points = 0
+    for i, trace in enumerate(t for t in contour if str(t.get("meta", "")).startswith("path")):
+        path = figures.path_points(result, i)
+        steps = _array(trace["customdata"]).reshape(-1, 5)[:, 0].astype(int)  # the hover's step is the point's
+        assert steps[0] == 0 and steps[-1] == path.shape[0] - 1 and np.all(np.diff(steps) > 0)
+        np.testing.assert_array_equal(_array(trace["x"]), path[steps, 0].astype(np.float32))
+        u, v = (path[:, 0] - x0) / (x1 - x0), (path[:, 1] - y0) / (y1 - y0)
+        assert _farthest_left_out(u, v, steps) <= TOLERANCE
+        sent, drawn_points = sent + steps.size, drawn_points + path.shape[0]
+    assert sent < drawn_points / 4  # 2,004 points of paths, 369 sent
+    for trace in figures.loss_figure(result).to_plotly_json()["data"]:
+        steps, y = _array(trace["x"]).astype(int), _array(trace["y"])
+        line = figures.loss_line(result, int(trace["meta"][4:]))
+        np.testing.assert_array_equal(y, line[steps].astype(np.float32))
+        u, v = steps / (line.size - 1), np.log10(line)
+        full = (np.arange(line.size) / (line.size - 1), (v - v.min()) / (v.max() - v.min()))
+        assert _farthest_left_out(*full, steps) <= TOLERANCE
+
+
+def test_a_click_reported_by_the_browser_is_taken_only_as_two_finite_numbers(monkeypatch):
+    import streamlit as st
+
+    from ui.player import clicked_point
+
+    for sent, taken in [
+        ([-5.0, 4], (-5.0, 4.0)),
+        (None, None),
+        ([1.0], None),
+        ([1.0, float("nan")], None),
+        (["1", 2.0], None),
+        ([True, 2.0], None),
+        ({"x": 1}, None),
+    ]:
+        monkeypatch.setattr(st, "session_state", {"pg_player": {"start": sent}})
+        assert clicked_point("pg_player") == taken, sent
+
+
+def test_f_shows_under_the_pointer_anywhere_and_only_a_clickable_contour_offers_the_click():
+    surface = make_surface("booth")
+    for clickable, phone, action in [(False, False, None), (True, False, "click"), (True, True, "tap")]:
+        spec = figures.contour_figure(surface, None, clickable=clickable, phone=phone).to_plotly_json()
+        layer = next(t for t in spec["data"] if t["type"] == "heatmap")
+        assert layer["opacity"] == 0 and "x" not in layer and layer["x0"] == -10 and layer["dx"] == 0.5
+        assert _array(layer["z"]).reshape(41, 41)[40, 0] == surface.value(-10.0, 10.0)  # row: y, column: x
+        assert (action is None) == ("start here" not in layer["hovertemplate"])
+        if action:
+            assert f"{action}: start here" in layer["hovertemplate"]
+        assert spec["layout"]["clickmode"] == "event"  # nothing is selected or dimmed by a click

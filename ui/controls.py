@@ -40,9 +40,11 @@ def with_value(options: list, value: float) -> list:
 
 
 def linear_options(low: float, high: float) -> list[float]:
-    """About a hundred round values from ``low`` to ``high``, on a grid of a power of ten (so round
-    defaults such as a = 1 or kappa = 25 lie on it)."""
-    step = 10.0 ** math.floor(math.log10((high - low) / 100))
+    """50 to 125 round values from ``low`` to ``high``, on a grid of 1, 2 or 5 times a power of
+    ten (so round defaults such as a = 1 or kappa = 25 lie on it). A grid of a power of ten
+    alone gave 0..0.98 a thousand stops: 7 kB sent with every rerun, too fine to aim at."""
+    unit = 10.0 ** math.floor(math.log10((high - low) / 125))
+    step = next(unit * m for m in (1, 2, 5, 10) if (high - low) / (unit * m) <= 125)
     count = round((high - low) / step)
     return sorted({float(f"{low + k * step:.12g}") for k in range(count + 1)} | {float(low), float(high)})
 

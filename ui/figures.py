@@ -17,6 +17,7 @@ from optim_core.api import Result
 from optim_core.optimizers import OPTIMIZERS
 from surfaces import Surface
 from ui import style
+from ui.drawn import drawn, span
 from ui.style import DASHES
 
 
@@ -36,8 +37,9 @@ def _house_template() -> go.layout.Template:
 
 
 # Registered once, as the default every new figure starts from (applied without validating it again).
-pio.templates["optviz"] = _house_template()
-pio.templates.default = "optviz"
+HOUSE = "optviz"
+pio.templates[HOUSE] = _house_template()
+pio.templates.default = HOUSE
 
 
 def colour_of(optimizer: str) -> str:
@@ -86,7 +88,6 @@ def contour_levels(z: np.ndarray, log: bool) -> tuple[np.ndarray, str]:
     return transform(z), title
 
 
-CLICK_TARGET = "click to set the start"
 MAX_FRAMES = 80
 
 
@@ -183,18 +184,20 @@ def contour_figure(
     animate: bool = True,
     phone: bool = False,
     height: int | None = None,
+    clickable: bool = False,
 ) -> go.Figure | dict:
     """The surface as filled contours with every trajectory, its start and the known minima.
 
-    On a ``phone`` the first tap on the contour shows the hover and a second one clicks (plotly's
-    touch handling; Streamlit sets every dragmode but ``False``, the one mode that clicks at the
-    first tap, to pan), so the hover there says "tap again". The colour bar is left out there:
-    it took a third of the width from a plot that is square (the hover still gives f).
+    On a ``phone`` the hover says "tap" (one tap sets the start: the heat map of f under the
+    pointer gives plotly a point to click anywhere). The colour bar is left out there: it took a
+    third of the width from a plot that is square (the hover still gives f).
 
-    A transparent grid of points lets a click choose a new start (the page reads the
-    selection) and shows f on hover, and with ``animate`` the figure carries the heads of all
+    A transparent heat map of f shows f under the pointer anywhere on the plot; on a
+    ``clickable`` contour its hover also says that a click starts the runs there (``ui.player``
+    reads the click's exact point). With ``animate`` the figure carries the heads of all
     trajectories and one frame per shown step moving them (``ui.player`` plays them).
     """
+    click = ("tap" if phone else "click") if clickable else None
     if height is None:
         presenting = CONTOUR_HEIGHT_PRESENTING if animate else CONTOUR_HEIGHT_PRESENTING_STILL
         height = CONTOUR_HEIGHT_PHONE if phone else CONTOUR_HEIGHT if font_scale == 1 else presenting
@@ -221,6 +224,7 @@ def contour_figure(
             },
         )
     )  # fmt: skip
+    fig.add_trace(_value_under_pointer(surface, click))
     if result is not None:
         for i in range(len(result.runs)):
             fig.add_trace(_path_trace(result, i, font_scale))
@@ -258,19 +262,6 @@ def contour_figure(
         )
     if surface.saddles:
         fig.add_trace(saddle_trace(surface, font_scale))
-    targets_x, targets_y = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
-    fig.add_trace(
-        go.Scatter(
-            x=targets_x.ravel().astype(np.float32),
-            y=targets_y.ravel().astype(np.float32),
-            mode="markers",
-            marker={"size": 9, "color": "rgba(0,0,0,0)"},
-            name=CLICK_TARGET,
-            showlegend=False,
-            customdata=surface.value(targets_x, targets_y).ravel().astype(np.float32),
-            hovertemplate=f"f = %{{customdata:.4g}}<br>{'tap again' if phone else 'click'}: start at (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
-        )
-    )
     x_title, y_title = surface.info.axes
     _finish(
         fig, font_scale, height, height_scales=False,
@@ -280,11 +271,28 @@ def contour_figure(
             "constraintoward": "top",  # a plot narrower than its figure is tall hugs the legend above it
             "showgrid": False, "zeroline": False,
         },
-        clickmode="event+select",
+        clickmode="event",  # a click is read by ui.player; nothing is selected (or dimmed)
     )  # fmt: skip
     if result is not None and animate:
         return _with_animation(fig, result, font_scale)
     return fig
+
+
+def _value_under_pointer(surface: Surface, click: str | None, points: int = 41) -> go.Heatmap:
+    """f on a ``points`` × ``points`` grid as a heat map that is never seen: its hover gives f
+    anywhere on the plot, and on a contour that takes clicks it says so (``click``: "click" or
+    "tap"). Cells from x0 and dx (no coordinates sent): 9 kB, where a grid of transparent
+    markers took 27 kB and rounded the start a click chose to its nearest point."""
+    (x0, x1), (y0, y1) = surface.domain
+    xs, ys = np.linspace(x0, x1, points), np.linspace(y0, y1, points)
+    with np.errstate(all="ignore"):
+        values = np.asarray(surface.value(*np.meshgrid(xs, ys)), dtype=float)
+    values[~np.isfinite(values)] = np.nan  # no hover where f is not defined
+    return go.Heatmap(
+        z=_compact(values), x0=x0, dx=xs[1] - xs[0], y0=y0, dy=ys[1] - ys[0], zmin=0, zmax=1,
+        opacity=0, showscale=False, hoverongaps=False, name="f",
+        hovertemplate="f ≈ %{z:.4g}" + (f"<br>{click}: start here" if click else "") + "<extra></extra>",
+    )  # fmt: skip
 
 
 def saddle_trace(surface: Surface, font_scale: float = 1.0) -> go.Scatter:
@@ -402,24 +410,32 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     loss = result.loss[i, :n]
     lr = np.concatenate([[np.nan], result.lr[i, : n - 1]])
     eff = np.concatenate([np.full((1, 2), np.nan), result.effective_lr[i, : n - 1]])
-    custom = np.column_stack([loss, lr, eff]).astype(np.float32)  # hover text only (the step: the point's number)
+    marked = n <= 60  # a marker on every step: every point is drawn
+    (x0, x1), (y0, y1) = result.surface.domain
+    keep = np.arange(n) if marked else drawn((path[:, 0] - x0) / (x1 - x0), (path[:, 1] - y0) / (y1 - y0))
+    custom = np.column_stack([keep, loss[keep], lr[keep], eff[keep]]).astype(np.float32)  # hover text only
     info = result.runs[i]
     label = html.escape(info.label)
     status = result.status(i)
     return go.Scatter(
-        x=path[:, 0].astype(np.float32),  # drawn, not computed with: half the bytes of float64
-        y=path[:, 1].astype(np.float32),
+        x=path[keep, 0].astype(np.float32),  # drawn, not computed with: half the bytes of float64
+        y=path[keep, 1].astype(np.float32),
         meta=f"path{i}",
-        mode="lines+markers" if n <= 60 else "lines",
+        mode="lines+markers" if marked else "lines",
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         marker={"size": 5 * font_scale},
         name=label + ("" if status in ("ok", "converged") else f" — {status}"),
         customdata=custom,
         hovertemplate=(
-            f"<b>{label}</b><br>step %{{pointNumber}}<br>loss %{{customdata[0]:.4g}}"
-            "<br>η<sub>t</sub> %{customdata[1]:.3g}<br>eff. rate x %{customdata[2]:.3g}, y %{customdata[3]:.3g}<extra></extra>"
+            f"<b>{label}</b><br>step %{{customdata[0]}}<br>loss %{{customdata[1]:.4g}}"
+            "<br>η<sub>t</sub> %{customdata[2]:.3g}<br>eff. rate x %{customdata[3]:.3g}, y %{customdata[4]:.3g}<extra></extra>"
         ),
     )
+
+
+def _steps(index: np.ndarray) -> np.ndarray:
+    """Step numbers to send: 2 bytes each where they fit."""
+    return index.astype(np.uint16 if index.size and index.max() < 2**16 else np.int32)
 
 
 def _compact(values) -> np.ndarray:
@@ -433,12 +449,19 @@ def _compact(values) -> np.ndarray:
     return values.astype(np.float32)
 
 
-def _run_line(result: Result, i: int, x, y, font_scale: float, meta: str, **extra) -> go.Scatter:
-    """One run's line on a chart against step: its optimizer's colour and its own dash (``meta``
-    names it for the scrub, which moves it in the browser)."""
+def _run_line(
+    result: Result, i: int, first: int, y, font_scale: float, meta: str, log: bool = True, **extra
+) -> go.Scatter:
+    """One run's line on a chart against step (``y`` from step ``first`` on), with the points
+    drawing it needs (:func:`drawn`, on the ``log`` axis's scale): its optimizer's colour and its
+    own dash (``meta`` names it for the scrub, which moves it in the browser)."""
     label = html.escape(result.runs[i].label)
+    y = np.asarray(y, dtype=float)
+    steps = np.arange(y.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = drawn(span(steps), span(np.log10(y) if log else y))
     return go.Scatter(
-        x=x, y=_compact(y), mode="lines", name=label, legendgroup=label, meta=meta,
+        x=_steps(keep + first), y=_compact(y[keep]), mode="lines", name=label, legendgroup=label, meta=meta,
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
     )  # fmt: skip
@@ -452,7 +475,7 @@ def loss_figure(result: Result, font_scale: float = 1.0, extent: tuple[float, fl
     fig = go.Figure()
     for i in range(len(result.runs)):
         gap = loss_line(result, i)
-        fig.add_trace(_run_line(result, i, np.arange(gap.size), gap, font_scale, f"loss{i}"))
+        fig.add_trace(_run_line(result, i, 0, gap, font_scale, f"loss{i}", log=result.surface.min_value is not None))
     log = result.surface.min_value is not None
     return _finish(
         fig, font_scale, 360,
@@ -503,6 +526,8 @@ def _finish(
     fig: go.Figure, font_scale: float, height: int, legend: str = "top", height_scales: bool = True, **layout
 ) -> go.Figure:
     """The house style (``ui.style``) under the figure's own layout; every axis styled alike."""
+    if pio.templates.default != HOUSE:  # importing Streamlit after this module makes its own the default
+        fig.layout.template = pio.templates[HOUSE]
     base = style.layout(font_scale, height, legend, height_scales)
     for axis in [*fig.select_xaxes(), *fig.select_yaxes()]:
         base[axis.plotly_name] = style.axis()
@@ -590,7 +615,7 @@ def distance_figure(
     fig = go.Figure()
     for i in range(len(result.runs)):
         distance = distance_line(result, i)
-        fig.add_trace(_run_line(result, i, np.arange(distance.size), distance, font_scale, f"dist{i}"))
+        fig.add_trace(_run_line(result, i, 0, distance, font_scale, f"dist{i}"))
     return _finish(
         fig, font_scale, 320, xaxis={"title": "step"},
         yaxis={
@@ -612,7 +637,7 @@ def effective_lr_figure(
         for col in (0, 1):
             fig.add_trace(
                 _run_line(
-                    result, i, np.arange(1, eff.shape[0] + 1), eff[:, col], font_scale, f"eff{i}{'xy'[col]}",
+                    result, i, 1, eff[:, col], font_scale, f"eff{i}{'xy'[col]}",
                     showlegend=col == 0,
                 ),
                 row=1, col=col + 1,

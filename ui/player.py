@@ -5,12 +5,14 @@ They are a small component of their own, not plotly layout sliders and buttons, 
 the chart's camera exports is the chart alone (plotly draws a figure's slider and buttons into
 its PNG). The frames stay in the figure (``ui.figures``: one frame per shown step, named by
 its step, carrying only the heads); the component plays them with ``Plotly.animate``, finding
-the chart by its Streamlit key, and sends nothing to the server.
+the chart by its Streamlit key, and sends nothing to the server. On the Playground it also
+reads a click on the contour (a new start point) and, presenting, the window's height.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import streamlit as st
 
@@ -73,7 +75,38 @@ export default function (component) {
   const onResize = () => { clearTimeout(resized); resized = setTimeout(report, 300); };
   window.addEventListener("resize", onResize);
   report();
-  return () => { stop(); clearTimeout(resized); window.removeEventListener("resize", onResize); };
+  // A click on the plot starts the runs at that exact point (the event's own coordinates, turned
+  // into data by the axes; plotly reports a click on the figure's heat map of f, which covers it).
+  const onClick = (e) => {
+    const gd = chart();
+    const ev = (e && e.event) || {};
+    const touch = ev.changedTouches && ev.changedTouches[0];
+    const cx = touch ? touch.clientX : ev.clientX, cy = touch ? touch.clientY : ev.clientY;
+    const xa = gd && gd._fullLayout && gd._fullLayout.xaxis, ya = gd && gd._fullLayout && gd._fullLayout.yaxis;
+    let point = null;
+    if (xa && ya && Number.isFinite(cx) && Number.isFinite(cy)) {
+      const box = gd.getBoundingClientRect();
+      point = [xa.p2c(cx - box.left - xa._offset), ya.p2c(cy - box.top - ya._offset)];
+    } else if (e && e.points && e.points.length) {
+      point = [e.points[0].x, e.points[0].y];
+    }
+    if (point && point.every(Number.isFinite)) component.setTriggerValue("start", point);
+  };
+  // Streamlit may draw the chart after this runs, or anew: keep the listener on the chart there is.
+  const attach = () => {
+    const gd = chart();
+    if (!data.click || !gd || !gd.on || gd._optvizClick === onClick) return;
+    if (gd._optvizClick) gd.removeListener("plotly_click", gd._optvizClick);
+    gd.on("plotly_click", onClick);
+    gd._optvizClick = onClick;
+  };
+  attach();
+  const watch = setInterval(attach, 250);
+  return () => {
+    stop(); clearTimeout(resized); clearInterval(watch); window.removeEventListener("resize", onResize);
+    const gd = chart();
+    if (gd && gd._optvizClick === onClick) { gd.removeListener("plotly_click", onClick); gd._optvizClick = null; }
+  };
 }
 """
 
@@ -92,18 +125,34 @@ def player(
     scene: str = "",
     report_height: bool = False,
     interval_ms: int = 60,
+    on_click=None,
 ) -> None:
     """Mount the controls for the frames of chart ``chart_key`` (frame names: the ``steps``).
 
     ``scene`` names what the chart shows: a new one (a new chart, heads at the last step) sets
     the controls back to the last step too. With ``report_height`` the browser reports its
     window's height once (and after a resize by more than 40 px): :func:`screen_height` reads it.
+    With ``on_click``, a click on the plot calls it (before the next run); :func:`clicked_point`
+    then gives the point clicked, in the chart's data coordinates.
     """
     data = {
         "chart": chart_key, "steps": steps, "interval": interval_ms, "scale": font_scale, "scene": scene,
-        "report": report_height, "known": screen_height(key),
+        "report": report_height, "known": screen_height(key), "click": on_click is not None,
     }  # fmt: skip
-    _component()(key=key, data=data, on_viewport_change=_reported)
+    callbacks = {"on_start_change": on_click} if on_click is not None else {}
+    _component()(key=key, data=data, on_viewport_change=_reported, **callbacks)
+
+
+def clicked_point(key: str) -> tuple[float, float] | None:
+    """The point of the last click on the chart of player ``key``, or None (nothing sent, or
+    not two finite numbers: the browser's message is not trusted)."""
+    state = st.session_state.get(key)
+    value = None if state is None else state.get("start")
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+        return None
+    return float(value[0]), float(value[1])
 
 
 def _reported() -> None:

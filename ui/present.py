@@ -37,8 +37,8 @@ def presenting() -> bool:
 
 def on_phone() -> bool:
     """Whether the browser says it is a phone (its User-Agent holds "Mobi", as every phone
-    browser's does): there the contour is shorter, without a colour bar, and its hover says to
-    tap again (plotly clicks at the second tap)."""
+    browser's does): there the contour is shorter, without a colour bar, and its hover says
+    "tap" where a mouse "clicks"."""
     return "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 
