@@ -13,10 +13,11 @@ from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
 from optim_core.spec import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
-from ui.charts import export_name, show
+from ui.charts import export_name, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
 from ui.controls import explicit, hold, param_control, steps_control
 from ui.figures import (
+    animation_heads,
     animation_steps,
     contour_figure,
     distance_figure,
@@ -369,7 +370,7 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
             r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
             "the velocity. The table holds each run's values at the step and its state after the update."
         )
-        st.dataframe(inspect_rows(result, step), hide_index=True, column_config=NUMBERS)
+        show_table(inspect_rows(result, step), NUMBERS)
     chosen = ss.get("pg_inspect")
     write_url(replace(state, selected_step=None if chosen is None or chosen >= state.steps else int(chosen)))
 
@@ -436,12 +437,12 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             contour_figure(
                 surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
                 height=presentation_contour_height(screen_height("pg_player")) if present else None,
-                clickable=True,
+                clickable=True, frames=False,
             ),
             "pg_contour", name("contour"),
         )  # fmt: skip
         player(
-            "pg_contour", animation_steps(result), "pg_player", font_scale, scene=scenario_json,
+            "pg_contour", animation_steps(result), animation_heads(result), "pg_player", font_scale, scene=scenario_json,
             report_height=present, on_click=on_contour_click,
         )  # fmt: skip
         st.caption(markers_caption(surface, result))
@@ -465,7 +466,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     at_one_step(state, scenario_json, font_scale, scene)
 
     st.subheader("Summary")
-    st.dataframe(summary_table(result), hide_index=True, column_config=NUMBERS)
+    show_table(summary_table(result), NUMBERS)
     download_csv, download_json = st.columns(2)
     download_csv.download_button(
         "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"

@@ -167,9 +167,13 @@ def test_figures_carry_plotly_whites_defaults_only_for_what_they_draw(two_gd_run
     white = pio.templates["plotly_white"]
     fig = figures.contour_figure(make_surface("rosenbrock"), two_gd_runs, animate=False)
     template = fig.layout.template
-    assert set(template.data.to_plotly_json()) == {"scatter", "scatter3d", "contour", "heatmap", "surface"}
-    assert template.data.contour == white.data.contour and template.layout.xaxis == white.layout.xaxis
-    assert len(json.dumps(template.to_plotly_json())) < 3000  # all of plotly_white: 7151
+    assert set(template.data.to_plotly_json()) == {"heatmap"}  # the one kind with defaults drawn here
+    assert template.data.heatmap == white.data.heatmap and template.layout.xaxis == white.layout.xaxis
+    assert "scene" not in template.layout.to_plotly_json()
+    lines = figures.loss_figure(two_gd_runs).layout.template
+    assert len(json.dumps(lines.to_plotly_json())) < 700  # all of plotly_white: 7151
+    three_d = figures.surface3d_figure(make_surface("rosenbrock"), two_gd_runs).layout.template
+    assert set(three_d.data.to_plotly_json()) == {"surface", "scatter3d"} and three_d.layout.scene == white.layout.scene
 
 
 def _array(value) -> np.ndarray:
@@ -327,3 +331,15 @@ def test_f_shows_under_the_pointer_anywhere_and_only_a_clickable_contour_offers_
         if action:
             assert f"{action}: start here" in layer["hovertemplate"]
         assert spec["layout"]["clickmode"] == "event"  # nothing is selected or dimmed by a click
+
+
+def test_the_animation_heads_are_each_runs_position_at_the_shown_steps():
+    result = simulate("rosenbrock", ["gd:lr=0.02", "adam:lr=0.05"], steps=60)  # gd diverges
+    heads, steps = figures.animation_heads(result), figures.animation_steps(result)
+    assert heads.shape == (len(steps), 2, 2)
+    for k, step in enumerate(steps):
+        for i in range(2):
+            row = min(step, int(result.valid_rows[i]) - 1)  # a diverged run's head stays where it left
+            assert heads[k, i].tolist() == result.positions[i, row].tolist()
+    spec = figures.contour_figure(result.surface, result, frames=False)
+    assert "frames" not in spec and any(t.get("meta") == "heads" for t in spec["data"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import struct
 import zlib
@@ -20,25 +21,32 @@ from ui import style
 from ui.drawn import drawn, span
 from ui.style import DASHES
 
+KEEP_LAYOUT = ("autotypenumbers", "hovermode", "hoverlabel", "xaxis", "yaxis", "coloraxis", "title",
+               "annotationdefaults", "shapedefaults")  # fmt: skip
+TRACE_DEFAULTS = ("scatter3d", "contour", "heatmap", "surface")  # scatter's only default is a fill pattern
 
-def _house_template() -> go.layout.Template:
-    """Plotly's "plotly_white" cut to the parts the figures here use: its layout defaults for
-    plain and 3D axes, hover labels and annotations, and its defaults for the five trace types
-    drawn. Named in each layout, the whole template (24 trace types, 7 kB of JSON) was copied
-    and validated for every figure and sent with every chart (a Playground rerun 384 -> 360 ms
-    without it)."""
+
+@functools.cache
+def house_template(kinds: tuple[str, ...] = TRACE_DEFAULTS) -> go.layout.Template:
+    """Plotly's "plotly_white" cut to what a figure of these trace ``kinds`` uses: its layout
+    defaults for axes (3D ones only with a 3D trace), hover labels and annotations, and its
+    defaults for the trace types drawn. The whole template (24 trace types, 7 kB of JSON) was
+    copied and validated for every figure and sent with every chart (a Playground rerun 384 ->
+    360 ms without it); one template for all five kinds was still 2.6 kB a chart, a line
+    chart's is 0.6 kB."""
     white = pio.templates["plotly_white"]
-    keep = ("autotypenumbers", "hovermode", "hoverlabel", "xaxis", "yaxis", "scene", "coloraxis", "title",
-            "annotationdefaults", "shapedefaults")  # fmt: skip
+    three_d = {"scatter3d", "surface"} & set(kinds)
+    keep = (*KEEP_LAYOUT, "scene") if three_d else KEEP_LAYOUT
     return go.layout.Template(
         layout={key: white.layout[key] for key in keep},
-        data={kind: white.data[kind] for kind in ("scatter", "scatter3d", "contour", "heatmap", "surface")},
+        data={kind: white.data[kind] for kind in kinds if kind in TRACE_DEFAULTS},
     )
 
 
-# Registered once, as the default every new figure starts from (applied without validating it again).
+# Registered once, as the default every new figure starts from (applied without validating it
+# again); each figure then carries the part for its own trace types (``_finish``).
 HOUSE = "optviz"
-pio.templates[HOUSE] = _house_template()
+pio.templates[HOUSE] = house_template()
 pio.templates.default = HOUSE
 
 
@@ -185,6 +193,7 @@ def contour_figure(
     phone: bool = False,
     height: int | None = None,
     clickable: bool = False,
+    frames: bool = True,
 ) -> go.Figure | dict:
     """The surface as filled contours with every trajectory, its start and the known minima.
 
@@ -195,7 +204,9 @@ def contour_figure(
     A transparent heat map of f shows f under the pointer anywhere on the plot; on a
     ``clickable`` contour its hover also says that a click starts the runs there (``ui.player``
     reads the click's exact point). With ``animate`` the figure carries the heads of all
-    trajectories and one frame per shown step moving them (``ui.player`` plays them).
+    trajectories and (with ``frames``) one frame per shown step moving them; the Playground
+    leaves the frames out and hands :func:`animation_heads` to ``ui.player`` instead (a third of
+    the bytes).
     """
     click = ("tap" if phone else "click") if clickable else None
     if height is None:
@@ -274,7 +285,7 @@ def contour_figure(
         clickmode="event",  # a click is read by ui.player; nothing is selected (or dimmed)
     )  # fmt: skip
     if result is not None and animate:
-        return _with_animation(fig, result, font_scale)
+        return _with_animation(fig, result, font_scale, frames)
     return fig
 
 
@@ -336,9 +347,16 @@ def animation_steps(result: Result) -> list[int]:
     return np.unique(np.linspace(0, result.steps, count).round().astype(int)).tolist()
 
 
-def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> dict:
-    """Heads of every path, and one frame per shown step moving them (``ui.player`` plays them
-    in the browser; the controls are not in the figure, so an exported image holds the chart alone).
+def animation_heads(result: Result) -> np.ndarray:
+    """Every run's head at each of :func:`animation_steps`: shape (steps, runs, 2)."""
+    steps = np.asarray(animation_steps(result))
+    rows = np.minimum(steps[:, None], result.valid_rows[None, :] - 1)
+    return result.positions[np.arange(len(result.runs))[None, :], rows]
+
+
+def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0, frames: bool = True) -> dict:
+    """Heads of every path, and with ``frames`` one frame per shown step moving them (the
+    controls are not in the figure, so an exported image holds the chart alone).
 
     Returned as a plain figure dict: building the frames as graph objects would cost Plotly's
     validation on every frame (about 100 ms for 80 frames), and they are plain data anyway.
@@ -354,10 +372,12 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0) -> 
     )  # fmt: skip
     head_index = len(fig.data) - 1
     spec = fig.to_dict()
+    if not frames:
+        return spec
     spec["frames"] = []
     for step in animation_steps(result):
         fx, fy = _heads(result, step)
-        frame_data = [{"type": "scatter", "x": _short(fx), "y": _short(fy)}]
+        frame_data = [{"x": _short(fx), "y": _short(fy)}]  # merged into the heads trace, its type kept
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
     return spec
 
@@ -526,8 +546,8 @@ def _finish(
     fig: go.Figure, font_scale: float, height: int, legend: str = "top", height_scales: bool = True, **layout
 ) -> go.Figure:
     """The house style (``ui.style``) under the figure's own layout; every axis styled alike."""
-    if pio.templates.default != HOUSE:  # importing Streamlit after this module makes its own the default
-        fig.layout.template = pio.templates[HOUSE]
+    # Importing Streamlit after this module makes its own template the default: set ours anyway.
+    fig.layout.template = house_template(tuple(sorted({trace.type for trace in fig.data} & set(TRACE_DEFAULTS))))
     base = style.layout(font_scale, height, legend, height_scales)
     for axis in [*fig.select_xaxes(), *fig.select_yaxes()]:
         base[axis.plotly_name] = style.axis()
