@@ -17,7 +17,7 @@ from cli_helpers import run_cli, run_module
 from optim_core.api import SEED, STEPS, TOLERANCE, Scenario, simulate
 from optim_core.spec import SpecError, parse_spec
 from surfaces import ExpressionError, make_surface
-from surfaces.custom import FUNCTIONS, MAX_DERIVATIVE_NODES
+from surfaces.expression import FUNCTIONS, MAX_DERIVATIVE_NODES
 
 # The work an expression may cost is bounded by its size and its derivatives' (asserted exactly
 # below); time is only a net for a regression like the 17 s parse these tests were written for.
@@ -285,7 +285,7 @@ def test_every_expression_is_accepted_or_refused_within_100_ms(text):
 def test_a_derivative_too_large_is_refused_with_the_reason():
     """Within the text limits no derivative comes near the bound (the families above), so the
     guard is checked on a large expression built directly."""
-    from surfaces.custom import X, check_derivative
+    from surfaces.expression import X, check_derivative
 
     large = sympy.Add(*[sympy.sin(k * X) * sympy.cos(X + k) for k in range(1, MAX_DERIVATIVE_NODES // 8)])
     with pytest.raises(ExpressionError, match="derivative ∂f/∂x has more than"):

@@ -446,3 +446,20 @@ def test_numba_cache_is_dropped_when_an_inlined_source_changes(tmp_path):
     (tmp_path / "surfaces/classic.py").write_text("x = 2\n")
     assert drop_stale_cache(tmp_path, sources)
     assert not any(path.exists() for path in cached)
+
+
+def test_sympy_is_loaded_by_the_first_typed_function_not_by_the_app():
+    """sympy (about 40 MB of a server's memory) comes with the first typed function only."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, surfaces, optim_core.api, ui.figures, ui.compute, ui.state\n"
+        "before = 'sympy' in sys.modules\n"
+        "surfaces.make_surface('custom:expr=x**2+y**2')\n"
+        "print(before, 'sympy' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.split() == ["False", "True"]

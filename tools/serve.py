@@ -33,14 +33,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log_path: Path, timeout: float = 90.0) -> Iterator[str]:
-    """Yield the URL of a healthy app server; stop it afterwards."""
+def streamlit_server(log_path: Path, timeout: float = 90.0, script: str = "app.py") -> Iterator[str]:
+    """Yield the URL of a healthy server of ``script`` (the app unless told); stop it afterwards."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "-m", "streamlit", "run", script,
                 "--server.port", str(port), "--server.address", "127.0.0.1",
                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
             ],
