@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas (70 MB of a server's memory) is imported by the tables that need it
+    import pandas as pd
 
 from optim_core import engine, schedules
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
@@ -187,6 +189,13 @@ class Result:
         return "ok"
 
     def summary(self) -> pd.DataFrame:
+        """:meth:`summary_rows` as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.summary_rows())
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One dict per run: where it ended, its losses, when it reached the tolerance, its status."""
         out = self.outcome
         rows = []
         for i, info in enumerate(self.runs):
@@ -206,10 +215,12 @@ class Result:
                     "status": self.status(i),
                 }
             )
-        return pd.DataFrame(rows)
+        return rows
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy table of interface.md: one row per run and step; diverged runs end early."""
+        import pandas as pd
+
         frames = []
         minimum = self.surface.min_value
         threshold = -np.inf if minimum is None else minimum + self.tolerance

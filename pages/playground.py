@@ -319,23 +319,6 @@ def write_url(state: PlaygroundState) -> None:
 write_url(state)
 
 # ----- views -------------------------------------------------------------------------------------
-NUMBERS = {  # four significant digits wherever a number is shown (η = 0.00027, not 0.0003)
-    column: st.column_config.NumberColumn(format="%.4g")
-    for column in (
-        "x",
-        "y",
-        "loss",
-        "g_x",
-        "g_y",
-        "η_t",
-        "eff_x",
-        "eff_y",
-        "final x",
-        "final y",
-        "final loss",
-        "best loss",
-    )
-}
 CHARTS = (("contour", "pg_contour"), ("loss", "pg_loss"), ("distance", "pg_distance"), ("effective", "pg_eff"))
 
 
@@ -370,7 +353,7 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
             r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
             "the velocity. The table holds each run's values at the step and its state after the update."
         )
-        show_table(inspect_rows(result, step), NUMBERS)
+        show_table(inspect_rows(result, step))
     chosen = ss.get("pg_inspect")
     write_url(replace(state, selected_step=None if chosen is None or chosen >= state.steps else int(chosen)))
 
@@ -466,7 +449,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     at_one_step(state, scenario_json, font_scale, scene)
 
     st.subheader("Summary")
-    show_table(summary_table(result), NUMBERS)
+    show_table(summary_table(result))
     download_csv, download_json = st.columns(2)
     download_csv.download_button(
         "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"

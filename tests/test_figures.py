@@ -140,10 +140,11 @@ def test_tables_name_their_columns_and_show_no_raw_none():
 
     result = simulate("booth", ["gd:lr=0.1", "gd:lr=2.0,label=too fast"], steps=50)
     table = summary_table(result)
-    assert "steps to within 1e-06" in table.columns and "diverged at step" in table.columns
-    assert not any("_" in column for column in table.columns)
-    assert table["diverged at step"].tolist()[0] == NOT_REACHED and table["diverged at step"].tolist()[1] != NOT_REACHED
-    assert "None" not in table.to_string() and "nan" not in table.to_string().lower()
+    columns = list(table[0])
+    assert "steps to within 1e-06" in columns and "diverged at step" in columns
+    assert not any("_" in column for column in columns)
+    assert table[0]["diverged at step"] == NOT_REACHED and table[1]["diverged at step"] != NOT_REACHED
+    assert "None" not in str(table) and "nan" not in str(table).lower()
     rows = inspect_rows(result, 50)
     assert rows[0]["update"] == "49 → 50"  # the slider's step 50 is the update that ends there
     assert rows[0]["η_t"] == 0.1
@@ -343,3 +344,13 @@ def test_the_animation_heads_are_each_runs_position_at_the_shown_steps():
             assert heads[k, i].tolist() == result.positions[i, row].tolist()
     spec = figures.contour_figure(result.surface, result, frames=False)
     assert "frames" not in spec and any(t.get("meta") == "heads" for t in spec["data"])
+
+
+def test_a_table_is_html_with_four_digit_numbers_and_escaped_text():
+    from ui import charts
+
+    page = charts.table_html([{"run": "<b>x</b> & y", "η_t": 0.00027, "steps": 12, "loss": float("nan")}])
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt; &amp; y" in page
+    cells = [part.split(">", 1)[1].split("<", 1)[0] for part in page.split("<td")[1:]]
+    assert cells == ["&lt;b&gt;x&lt;/b&gt; &amp; y", "0.00027", "12", "—"]
+    assert page.count("text-align: right") == 6 and "overflow-x: auto" in page  # 3 numeric columns x 2

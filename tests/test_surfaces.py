@@ -448,18 +448,21 @@ def test_numba_cache_is_dropped_when_an_inlined_source_changes(tmp_path):
     assert not any(path.exists() for path in cached)
 
 
-def test_sympy_is_loaded_by_the_first_typed_function_not_by_the_app():
-    """sympy (about 40 MB of a server's memory) comes with the first typed function only."""
+def test_sympy_is_loaded_by_the_first_typed_function_and_pandas_by_no_playground_table():
+    """sympy (about 40 MB of a server's memory) comes with the first typed function only, and
+    pandas (70 MB with pyarrow) with no table the Playground shows."""
     import subprocess
     import sys
     from pathlib import Path
 
     code = (
-        "import sys, surfaces, optim_core.api, ui.figures, ui.compute, ui.state\n"
+        "import sys, surfaces, optim_core.api, ui.figures, ui.compute, ui.state, ui.charts, ui.tables\n"
+        "result = optim_core.api.simulate('booth', ['gd:lr=0.01', 'adam:lr=0.1'], steps=20)\n"
+        "ui.charts.table_html(ui.tables.summary_table(result) + ui.tables.inspect_rows(result, 5))\n"
         "before = 'sympy' in sys.modules\n"
         "surfaces.make_surface('custom:expr=x**2+y**2')\n"
-        "print(before, 'sympy' in sys.modules)"
+        "print(before, 'sympy' in sys.modules, 'pandas' in sys.modules)"
     )
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "True", "False"]

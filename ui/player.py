@@ -42,7 +42,8 @@ function floats(text) {
 }
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { parentElement } = component;
+  const data = component.data[0];  // sent in a list: see ui.player.player
   const root = parentElement.querySelector(".player");
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
@@ -161,7 +162,9 @@ def player(
         "report": report_height, "known": screen_height(key), "click": on_click is not None,
     }  # fmt: skip
     callbacks = {"on_start_change": on_click} if on_click is not None else {}
-    _component()(key=key, data=data, on_viewport_change=_reported, **callbacks)
+    # In a list: Streamlit checks each value of a dict for a DataFrame, which imports pandas
+    # (70 MB of a server's memory that a Playground session otherwise never loads).
+    _component()(key=key, data=[data], on_viewport_change=_reported, **callbacks)
 
 
 def clicked_point(key: str) -> tuple[float, float] | None:

@@ -204,7 +204,8 @@ function axis(rule, length) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  const data = component.data[0];  // sent in a list, as ui.player's
   const root = parentElement.querySelector(".scrub");
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
@@ -289,4 +290,4 @@ def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) ->
     lets go of it, with ``st.session_state[key].release`` the index of the value chosen (a
     payload built with ``send=False`` never sends one). ``font_scale`` as for the figures."""
     callbacks = {"on_release_change": on_release} if on_release else {}
-    _component()(key=key, data={**data, "scale": font_scale}, **callbacks)
+    _component()(key=key, data=[{**data, "scale": font_scale}], **callbacks)  # a list: see ui.player

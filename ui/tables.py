@@ -1,9 +1,8 @@
-"""The Playground's tables as plain functions of a result: readable headers, no raw None, the
-tolerance in the header that uses it, and numbers as the core has them (the page formats them)."""
+"""The Playground's tables as plain functions of a result, a list of rows each: readable
+headers, no raw None, the tolerance in the header that uses it, and numbers as the core has them
+(``ui.charts.show_table`` formats them). No pandas: a Playground session never loads it."""
 
 from __future__ import annotations
-
-import pandas as pd
 
 from optim_core.api import Result
 from ui.figures import inspected_update
@@ -11,19 +10,20 @@ from ui.figures import inspected_update
 NOT_REACHED = "—"
 
 
-def summary_table(result: Result) -> pd.DataFrame:
+def summary_table(result: Result) -> list[dict]:
     """One row per run: where it ended, its losses, when it came within the tolerance."""
-    table = result.summary().drop(columns=["run", "optimizer"])
     reached = f"steps to within {result.tolerance:g}"
-    table = table.rename(
-        columns={
-            "label": "run", "final_x": "final x", "final_y": "final y", "final_loss": "final loss",
-            "best_loss": "best loss", "steps_to_tolerance": reached, "diverged_at": "diverged at step",
-        }
-    )  # fmt: skip
-    for column in (reached, "diverged at step"):
-        table[column] = [NOT_REACHED if pd.isna(v) else str(int(v)) for v in table[column]]
-    return table
+    names = {
+        "label": "run", "final_x": "final x", "final_y": "final y", "final_loss": "final loss",
+        "best_loss": "best loss", "steps_to_tolerance": reached, "diverged_at": "diverged at step", "status": "status",
+    }  # fmt: skip
+    rows = []
+    for row in result.summary_rows():
+        shown = {names[key]: row[key] for key in names}
+        for column in (reached, "diverged at step"):
+            shown[column] = NOT_REACHED if shown[column] is None else str(int(shown[column]))
+        rows.append(shown)
+    return rows
 
 
 def inspect_rows(result: Result, step: int) -> list[dict]:
