@@ -353,4 +353,4 @@ def test_a_table_is_html_with_four_digit_numbers_and_escaped_text():
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt; &amp; y" in page
     cells = [part.split(">", 1)[1].split("<", 1)[0] for part in page.split("<td")[1:]]
     assert cells == ["&lt;b&gt;x&lt;/b&gt; &amp; y", "0.00027", "12", "—"]
-    assert page.count("text-align: right") == 6 and "overflow-x: auto" in page  # 3 numeric columns x 2
+    assert page.count('class="n"') == 6 and "overflow-x:auto" in page  # 3 numeric columns x 2 rows

@@ -66,7 +66,11 @@ def _cell(value) -> str:
     return str(value)
 
 
-CELL = "padding: 0.3em 0.7em; border-bottom: 1px solid #D0D7DE; white-space: nowrap;"
+TABLE_STYLE = (
+    "<style>.optviz-table{overflow-x:auto}.optviz-table table{border-collapse:collapse;font-size:.9em}"
+    ".optviz-table th,.optviz-table td{padding:.3em .7em;border-bottom:1px solid #D0D7DE;white-space:nowrap;"
+    "text-align:left}.optviz-table .n{text-align:right;font-variant-numeric:tabular-nums}</style>"
+)
 
 
 def table_html(rows: list[dict]) -> str:
@@ -77,17 +81,14 @@ def table_html(rows: list[dict]) -> str:
     numeric = {c: all(isinstance(row.get(c), int | float | np.number) for row in rows) for c in columns}
 
     def cell(tag: str, text: str, right: bool) -> str:
-        align = "right; font-variant-numeric: tabular-nums" if right else "left"
-        return f'<{tag} style="{CELL} text-align: {align};">{html.escape(text)}</{tag}>'
+        attribute = ' class="n"' if right else ""
+        return f"<{tag}{attribute}>{html.escape(text)}</{tag}>"
 
     head = "".join(cell("th", c, numeric[c]) for c in columns)
     body = "".join(
         "<tr>" + "".join(cell("td", _cell(row.get(c, "")), numeric[c]) for c in columns) + "</tr>" for row in rows
     )
-    return (
-        '<div style="overflow-x: auto;"><table style="border-collapse: collapse; font-size: 0.9em;">'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
+    return f'{TABLE_STYLE}<div class="optviz-table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def show_table(rows: list[dict]) -> None:
