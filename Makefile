@@ -29,13 +29,13 @@ $(CHROMIUM):
 # numba's cache): done here rather than while the first page waits.
 WARM_UP := $(BIN)/python -c "from optim_core.api import warm_up; warm_up()"
 
-# `make run` compiles what the first page runs (about 9 s on a fresh install), starts the
-# server, and compiles the rest (sweeps, scrubs: about 19 s) into numba's cache beside it.
+# `make run` compiles what the first page runs (about 9 s on a fresh install) and starts the
+# server; the first page, once drawn, starts the compiling of the rest (sweeps, scrubs: about
+# 19 s) into numba's cache (ui/warm.py).
 run: $(STAMP)
 	@echo "Preparing the engine (compiled once, then cached)..."
 	$(BIN)/python -c "from optim_core.api import warm_up; warm_up(first_page=True)"
-	@($(WARM_UP) >/dev/null 2>&1 &)
-	$(BIN)/streamlit run app.py
+	OPTVIZ_WARM_UP_LATER=1 $(BIN)/streamlit run app.py
 
 test: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.present import presenting
+from ui.warm import after_first_page
 
 st.set_page_config(page_title="Optimizer playground", page_icon=":material/ssid_chart:", layout="wide")
 
@@ -16,3 +17,4 @@ PAGES = [
 
 # In presentation mode the sidebar is hidden, so the pages move to the top bar.
 st.navigation(PAGES, position="top" if presenting() else "sidebar").run()
+after_first_page()  # make run: the engine's other loops compile now, after the first page
