@@ -11,13 +11,15 @@ CHROMIUM := /usr/bin/chromium
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# --no-compile: Python compiles a module when it is first imported, so the thousands the app
+# never imports are not compiled at install (new venv: 32 -> 15 s here).
 $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
 	touch $@
 
 $(DEV_STAMP): requirements-dev.txt requirements.txt $(STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements-dev.txt
 	touch $@
 
 # Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
