@@ -20,10 +20,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from bench.side_by_side import steps_keypresses
 from tools.serve import CHROMIUM, CHROMIUM_FLAGS, ROOT, streamlit_server
-
-DIGEST = """() => { const el = document.querySelector('.js-plotly-plot');
-  return el && el.data ? JSON.stringify(el.data.map(t => [t.name, t.x && (t.x.bdata || t.x.length)])) : ''; }"""
 
 
 def server_side(repeats: int = 8) -> tuple[list[float], list[float], list[int]]:
@@ -45,33 +43,15 @@ def server_side(repeats: int = 8) -> tuple[list[float], list[float], list[int]]:
 
 
 def browser_side(repeats: int = 6) -> tuple[list[float], list[int]]:
+    """Steps keypresses on the served app (``bench.side_by_side.steps_keypresses``)."""
     from playwright.sync_api import sync_playwright
 
-    timings, sizes = [], []
     with (
         streamlit_server(ROOT / "bench" / "results" / "streamlit.log") as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        received: list[int] = []  # bytes of each websocket message from the server
-        page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(len(frame))))
-        page.goto(url)
-        page.wait_for_function(f"() => ({DIGEST})().length > 2", timeout=60_000)
-        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps").first.locator("input")
-        for _ in range(repeats):
-            page.wait_for_timeout(800)
-            if timings:
-                sizes.append(sum(received))  # everything the last rerun sent, once it settled
-            received.clear()
-            before = page.evaluate(DIGEST)
-            thumb.focus()
-            start = time.perf_counter()
-            thumb.press("ArrowRight")
-            page.wait_for_function(f"(before) => ({DIGEST})() !== before && ({DIGEST})().length > 2", arg=before)
-            timings.append(time.perf_counter() - start)
-        page.wait_for_timeout(800)
-        sizes.append(sum(received))
+        timings, sizes = steps_keypresses(browser.new_page(viewport={"width": 1500, "height": 1000}), url, repeats)
         browser.close()
     return timings, sizes
 

@@ -31,6 +31,33 @@ DIGEST = """() => { const el = document.querySelector('.js-plotly-plot');
 APPS = {"trivial app": "bench/trivial_app.py", "Playground": "app.py"}
 
 
+def steps_keypresses(page, url: str, repeats: int) -> tuple[list[float], list[int]]:
+    """Open ``url`` and press the right arrow on its "Steps" slider ``repeats`` + 1 times: the
+    seconds from each keypress after the first (the session's first rerun) to the first chart
+    holding different data, and the websocket bytes the server sent for each of those reruns."""
+    received: list[int] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(len(frame))))
+    page.goto(url)
+    page.wait_for_function(f"() => ({DIGEST})().length > 2", timeout=120_000)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps").first.locator("input")
+    keypress, sizes = [], []
+    for k in range(repeats + 1):
+        page.wait_for_timeout(1000)
+        if k > 1:
+            sizes.append(sum(received))  # the last rerun's messages, once it settled
+        received.clear()
+        before = page.evaluate(DIGEST)
+        thumb.focus()
+        start = time.perf_counter()
+        thumb.press("ArrowRight")
+        page.wait_for_function(f"(b) => ({DIGEST})() !== b && ({DIGEST})().length > 2", arg=before)
+        if k:
+            keypress.append(time.perf_counter() - start)
+    page.wait_for_timeout(1000)
+    sizes.append(sum(received))
+    return keypress, sizes
+
+
 def measure(script: str, repeats: int) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -49,27 +76,7 @@ def measure(script: str, repeats: int) -> dict:
                 first.append(time.perf_counter() - start)
             context.close()
         context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        page = context.new_page()
-        received: list[int] = []
-        page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(len(frame))))
-        page.goto(url)
-        page.wait_for_function(f"() => ({DIGEST})().length > 2", timeout=120_000)
-        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps").first.locator("input")
-        keypress, sizes = [], []
-        for k in range(repeats + 1):
-            page.wait_for_timeout(1000)
-            if k > 1:
-                sizes.append(sum(received))  # the last rerun's messages, once it settled
-            received.clear()
-            before = page.evaluate(DIGEST)
-            thumb.focus()
-            start = time.perf_counter()
-            thumb.press("ArrowRight")
-            page.wait_for_function(f"(b) => ({DIGEST})() !== b && ({DIGEST})().length > 2", arg=before)
-            if k:  # the first keypress is the session's first rerun
-                keypress.append(time.perf_counter() - start)
-        page.wait_for_timeout(1000)
-        sizes.append(sum(received))
+        keypress, sizes = steps_keypresses(context.new_page(), url, repeats)
         context.close()
         browser.close()
         time.sleep(10)
