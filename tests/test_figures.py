@@ -354,3 +354,17 @@ def test_a_table_is_html_with_four_digit_numbers_and_escaped_text():
     cells = [part.split(">", 1)[1].split("<", 1)[0] for part in page.split("<td")[1:]]
     assert cells == ["&lt;b&gt;x&lt;/b&gt; &amp; y", "0.00027", "12", "—"]
     assert page.count('class="n"') == 6 and "overflow-x:auto" in page  # 3 numeric columns x 2 rows
+
+
+def test_a_surface_picture_is_drawn_once_per_surface_and_size(monkeypatch):
+    calls = []
+    real = figures._resample
+    monkeypatch.setattr(figures, "_resample", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(figures, "PICTURES", {})
+    picture = lambda fig: fig.layout.images[0].source  # noqa: E731
+    first = figures.contour_figure(make_surface("rosenbrock"), None, animate=False)
+    again = figures.contour_figure(make_surface("rosenbrock"), None, animate=False)
+    assert len(calls) == 1 and picture(first) == picture(again)
+    other = figures.contour_figure(make_surface("rosenbrock:b=10"), None, animate=False)
+    taller = figures.contour_figure(make_surface("rosenbrock"), None, animate=False, height=800)
+    assert len(calls) == 3 and len({picture(first), picture(other), picture(taller)}) == 3
