@@ -318,9 +318,9 @@ def _picture_of(surface: Surface, grid: tuple | None, pixels: int) -> tuple[str,
         shown, title = contour_levels(z, surface.log_levels)
         with np.errstate(invalid="ignore"):
             PICTURES[key] = (*surface_picture(_resample(xs, ys, shown, pixels)), title)
-        while len(PICTURES) > KEPT_PICTURES:
-            PICTURES.pop(next(iter(PICTURES)))
-    return PICTURES[key]
+        while len(PICTURES) > KEPT_PICTURES:  # sessions share it: another may drop the same one
+            PICTURES.pop(next(iter(PICTURES), None), None)
+    return PICTURES.get(key) or _picture_of(surface, grid, pixels)
 
 
 def saddle_trace(surface: Surface, font_scale: float = 1.0) -> go.Scatter:
