@@ -466,3 +466,20 @@ def test_sympy_is_loaded_by_the_first_typed_function_and_pandas_by_no_playground
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
     assert out.stdout.split() == ["False", "True", "False"]
+
+
+def test_make_run_compiles_the_rest_of_the_engine_once_after_the_first_page(monkeypatch):
+    """ui.warm starts one warm-up process per server, at idle priority, only when make run asks."""
+    import subprocess
+
+    from ui import warm
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda command, **_: started.append(command))
+    monkeypatch.setattr(warm, "_started", False)
+    monkeypatch.delenv("OPTVIZ_WARM_UP_LATER", raising=False)
+    assert not warm.after_first_page() and not started
+    monkeypatch.setenv("OPTVIZ_WARM_UP_LATER", "1")
+    assert warm.after_first_page() and not warm.after_first_page()
+    (command,) = started
+    assert command[1:3] == ["-n", "19"] and command[-1].endswith("warm_up()")

@@ -11,6 +11,7 @@ answered, against 8 s).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -30,9 +31,12 @@ def after_first_page() -> bool:
         if _started:
             return False
         _started = True
+    # Idle priority through nice(1), not preexec_fn (unsafe in a process with threads, as the server is).
+    command = [sys.executable, "-c", "from optim_core.api import warm_up; warm_up()"]
+    nice = shutil.which("nice")
     subprocess.Popen(
-        [sys.executable, "-c", "from optim_core.api import warm_up; warm_up()"],
+        [nice, "-n", "19", *command] if nice else command,
         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, preexec_fn=lambda: os.nice(19),  # idle priority: the page comes first
+        start_new_session=True,
     )  # fmt: skip
     return True
