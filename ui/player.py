@@ -11,13 +11,14 @@ reads a click on the contour (a new start point) and, presenting, the window's h
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import math
 
 import numpy as np
 import streamlit as st
+
+from ui.components import FLOAT32_JS, float32_base64, mount
 
 PLAYER_HTML = """<div class="player">
   <button class="play" type="button">▶ play</button><button class="pause" type="button">❚❚ pause</button>
@@ -33,17 +34,12 @@ PLAYER_CSS = """
 .readout { font-variant-numeric: tabular-nums; min-width: 6.5em; white-space: nowrap; }
 """
 
-PLAYER_JS = """
-function floats(text) {
-  const bin = atob(text);
-  const bytes = new Uint8Array(bin.length);
-  for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-  return new Float32Array(bytes.buffer);
-}
-
+PLAYER_JS = (
+    FLOAT32_JS
+    + """
 export default function (component) {
   const { parentElement } = component;
-  const data = component.data[0];  // sent in a list: see ui.player.player
+  const data = component.data[0];  // ui.components.mount
   const root = parentElement.querySelector(".player");
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
@@ -126,6 +122,7 @@ export default function (component) {
   };
 }
 """
+)
 
 
 @functools.cache
@@ -157,14 +154,12 @@ def player(
     """
     data = {
         "chart": chart_key, "steps": steps, "interval": interval_ms, "scale": font_scale,
-        "heads": base64.b64encode(np.ascontiguousarray(heads, dtype="<f4").tobytes()).decode("ascii"),
+        "heads": float32_base64(heads),
         "scene": hashlib.sha1(scene.encode()).hexdigest()[:16],  # what it names, not all of it again
         "report": report_height, "known": screen_height(key), "click": on_click is not None,
     }  # fmt: skip
     callbacks = {"on_start_change": on_click} if on_click is not None else {}
-    # In a list: Streamlit checks each value of a dict for a DataFrame, which imports pandas
-    # (70 MB of a server's memory that a Playground session otherwise never loads).
-    _component()(key=key, data=[data], on_viewport_change=_reported, **callbacks)
+    mount(_component(), key, data, on_viewport_change=_reported, **callbacks)
 
 
 def clicked_point(key: str) -> tuple[float, float] | None:

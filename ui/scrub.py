@@ -14,7 +14,6 @@ what is computed, and what downloads hold, is the full run.
 
 from __future__ import annotations
 
-import base64
 import functools
 import math
 
@@ -23,6 +22,7 @@ import streamlit as st
 
 from optim_core.api import Result
 from optim_core.scrub import Bank, Target, window_centre
+from ui.components import FLOAT32_JS, float32_base64, mount
 from ui.figures import LOSS_FLOOR, distance_line, effective_lines, loss_line, path_points, rate_line
 
 # 150,000 float32 numbers are 800 kB of base64: the bank's share of a 1.5 MB page.
@@ -39,10 +39,6 @@ def describe(target: Target, labels: list[str]) -> str:
     return f"{SYMBOLS.get(target.name, target.name)} of {labels[target.run]}"
 
 
-def _floats(values: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
-
-
 def _thin(n: int, stride: int) -> np.ndarray:
     """Every ``stride``-th index of ``n``, and the last."""
     return np.unique(np.r_[np.arange(0, n, stride), n - 1]) if n else np.arange(0)
@@ -52,12 +48,12 @@ def _line(values: np.ndarray, stride: int, offset: int = 0) -> dict:
     """A line against step: y thinned, x given as a rule (first, stride, count, last)."""
     keep = _thin(values.shape[0], stride)
     last = int(keep[-1]) + offset if keep.size else None
-    return {"x": {"o": offset, "s": stride, "n": int(keep.size), "last": last}, "y": _floats(values[keep])}
+    return {"x": {"o": offset, "s": stride, "n": int(keep.size), "last": last}, "y": float32_base64(values[keep])}
 
 
 def _points(points: np.ndarray, stride: int = 1) -> dict:
     keep = _thin(points.shape[0], stride)
-    return {"x": _floats(points[keep, 0]), "y": _floats(points[keep, 1])}
+    return {"x": float32_base64(points[keep, 0]), "y": float32_base64(points[keep, 1])}
 
 
 def _heads(parts: list[tuple[Result, int]]) -> np.ndarray:
@@ -187,14 +183,9 @@ SCRUB_CSS = """
 
 # Runs in the page (no iframe): the charts are found by their Streamlit key's class and moved
 # with the plotly.js the page already holds (Streamlit's chart element sets window.Plotly).
-SCRUB_JS = """
-function floats(text) {
-  const bin = atob(text);
-  const bytes = new Uint8Array(bin.length);
-  for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-  return new Float32Array(bytes.buffer);
-}
-
+SCRUB_JS = (
+    FLOAT32_JS
+    + """
 function axis(rule, length) {
   if (typeof rule === "string") return floats(rule);
   const out = new Float64Array(length);
@@ -205,7 +196,7 @@ function axis(rule, length) {
 
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
-  const data = component.data[0];  // sent in a list, as ui.player's
+  const data = component.data[0];  // ui.components.mount
   const root = parentElement.querySelector(".scrub");
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
@@ -262,6 +253,7 @@ export default function (component) {
   input.onchange = () => { if (data.send) setTriggerValue("release", Number(input.value)); };
 }
 """
+)
 
 
 def released(key: str, values: list):
@@ -290,4 +282,4 @@ def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) ->
     lets go of it, with ``st.session_state[key].release`` the index of the value chosen (a
     payload built with ``send=False`` never sends one). ``font_scale`` as for the figures."""
     callbacks = {"on_release_change": on_release} if on_release else {}
-    _component()(key=key, data=[{**data, "scale": font_scale}], **callbacks)  # a list: see ui.player
+    mount(_component(), key, {**data, "scale": font_scale}, **callbacks)
