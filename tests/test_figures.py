@@ -357,14 +357,19 @@ def test_a_table_is_html_with_four_digit_numbers_and_escaped_text():
 
 
 def test_a_surface_picture_is_drawn_once_per_surface_and_size(monkeypatch):
-    calls = []
-    real = figures._resample
+    from surfaces.base import Surface
+
+    calls, evaluated = [], []
+    real, value = figures._resample, Surface.value
     monkeypatch.setattr(figures, "_resample", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(figures, "PICTURES", {})
+    monkeypatch.setattr(Surface, "value", lambda self, x, y: evaluated.append(np.size(x)) or value(self, x, y))
+    monkeypatch.setattr(figures, "KEPT", {})
     picture = lambda fig: fig.layout.images[0].source  # noqa: E731
     first = figures.contour_figure(make_surface("rosenbrock"), None, animate=False)
     again = figures.contour_figure(make_surface("rosenbrock"), None, animate=False)
     assert len(calls) == 1 and picture(first) == picture(again)
+    assert evaluated.count(41 * 41) == 1  # f under the pointer: evaluated once too
+    assert first.data[1].z.tobytes() == again.data[1].z.tobytes()
     other = figures.contour_figure(make_surface("rosenbrock:b=10"), None, animate=False)
     taller = figures.contour_figure(make_surface("rosenbrock"), None, animate=False, height=800)
     assert len(calls) == 3 and len({picture(first), picture(other), picture(taller)}) == 3

@@ -293,34 +293,48 @@ def _value_under_pointer(surface: Surface, click: str | None, points: int = 41) 
     markers took 27 kB and rounded the start a click chose to its nearest point."""
     (x0, x1), (y0, y1) = surface.domain
     xs, ys = np.linspace(x0, x1, points), np.linspace(y0, y1, points)
-    with np.errstate(all="ignore"):
-        values = np.asarray(surface.value(*np.meshgrid(xs, ys)), dtype=float)
-    values[~np.isfinite(values)] = np.nan  # no hover where f is not defined
+
+    def make() -> np.ndarray:  # kept (:func:`_kept`): up to 7 ms a rerun for the neuron at n = 1,000
+        with np.errstate(all="ignore"):
+            values = np.asarray(surface.value(*np.meshgrid(xs, ys)), dtype=float)
+        values[~np.isfinite(values)] = np.nan  # no hover where f is not defined
+        return _compact(values)
+
     return go.Heatmap(
-        z=_compact(values), x0=x0, dx=xs[1] - xs[0], y0=y0, dy=ys[1] - ys[0], zmin=0, zmax=1,
+        z=_kept(surface, ("f under the pointer", points), make), x0=x0, dx=xs[1] - xs[0], y0=y0, dy=ys[1] - ys[0], zmin=0, zmax=1,
         opacity=0, showscale=False, hoverongaps=False, name="f",
         hovertemplate="f ≈ %{z:.4g}" + (f"<br>{click}: start here" if click else "") + "<extra></extra>",
     )  # fmt: skip
 
 
-PICTURES: dict[tuple, tuple[str, float, float, str]] = {}  # the last few surfaces' pictures
-KEPT_PICTURES = 16
+KEPT: dict[tuple, object] = {}  # what was drawn of the last few surfaces, shared by sessions
+KEPT_LIMIT = 32
+
+
+def _kept(surface: Surface, what: tuple, make: Callable[[], object]):
+    """``make()``, made once per surface (name and values) and ``what``, and kept (the last
+    KEPT_LIMIT): a rerun that changes a run leaves the surface as it was."""
+    key = (surface.info.name, tuple(sorted((k, repr(v)) for k, v in surface.values.items())), what)
+    value = KEPT.get(key)
+    if value is None:
+        value = KEPT[key] = make()
+        while len(KEPT) > KEPT_LIMIT:  # sessions share it: another may drop the same one
+            KEPT.pop(next(iter(KEPT), None), None)
+    return value
 
 
 def _picture_of(surface: Surface, grid: tuple | None, pixels: int) -> tuple[str, float, float, str]:
     """The surface's picture at ``pixels`` a side (PNG data URI), its colour range and the colour
-    bar's title: made once per surface and size and kept (the last KEPT_PICTURES), since a rerun
-    that changes a run leaves the surface as it was. Resampling and drawing it was a third of a
-    served Playground rerun (py-spy: about 100 ms of 400 on loaded cores)."""
-    key = (surface.info.name, tuple(sorted((k, repr(v)) for k, v in surface.values.items())), pixels)
-    if key not in PICTURES:
+    bar's title, kept (:func:`_kept`). Resampling and drawing it was a third of a served
+    Playground rerun (py-spy: about 100 ms of 400 on loaded cores)."""
+
+    def make():
         xs, ys, z = grid if grid is not None else surface.grid()
         shown, title = contour_levels(z, surface.log_levels)
         with np.errstate(invalid="ignore"):
-            PICTURES[key] = (*surface_picture(_resample(xs, ys, shown, pixels)), title)
-        while len(PICTURES) > KEPT_PICTURES:  # sessions share it: another may drop the same one
-            PICTURES.pop(next(iter(PICTURES), None), None)
-    return PICTURES.get(key) or _picture_of(surface, grid, pixels)
+            return (*surface_picture(_resample(xs, ys, shown, pixels)), title)
+
+    return _kept(surface, ("picture", pixels), make)
 
 
 def saddle_trace(surface: Surface, font_scale: float = 1.0) -> go.Scatter:
@@ -343,12 +357,6 @@ def diverged_trace(result: Result, font_scale: float = 1.0) -> go.Scatter:
                 "line": {"width": 3.5 * font_scale, "color": DIVERGED_COLOUR}},
         hovertemplate="diverged after (%{x:.3g}, %{y:.3g})<extra></extra>",
     )  # fmt: skip
-
-
-def _heads(result: Result, step: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.minimum(step, result.valid_rows - 1)
-    points = result.positions[np.arange(len(result.runs)), rows]
-    return points[:, 0], points[:, 1]
 
 
 def _short(values: np.ndarray) -> list[float]:
@@ -379,7 +387,8 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0, fra
     validation on every frame (about 100 ms for 80 frames), and they are plain data anyway.
     """
     colours = [run_style(result, i)["color"] for i in range(len(result.runs))]
-    x, y = _heads(result, result.steps)
+    heads = animation_heads(result)  # the last shown step is the last step
+    x, y = heads[-1].T
     fig.add_trace(
         go.Scatter(
             x=x, y=y, mode="markers", name="heads", meta="heads", showlegend=False,
@@ -392,8 +401,7 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0, fra
     if not frames:
         return spec
     spec["frames"] = []
-    for step in animation_steps(result):
-        fx, fy = _heads(result, step)
+    for step, (fx, fy) in zip(animation_steps(result), heads.transpose(0, 2, 1), strict=True):
         frame_data = [{"x": _short(fx), "y": _short(fy)}]  # merged into the heads trace, its type kept
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
     return spec
