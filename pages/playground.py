@@ -451,11 +451,23 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     st.subheader("Summary")
     show_table(summary_table(result))
     download_csv, download_json = st.columns(2)
+    # A download reruns nothing ("ignore"): a rerun cost a round trip for nothing, and its
+    # end let Streamlit collect the CSV it had just generated before the browser fetched it.
     download_csv.download_button(
-        "Download the table (CSV)", lambda: table_csv(scenario_json), "optimizer-runs.csv", "text/csv", key="pg_csv"
+        "Download the table (CSV)",
+        lambda: table_csv(scenario_json),
+        "optimizer-runs.csv",
+        "text/csv",
+        key="pg_csv",
+        on_click="ignore",
     )
     download_json.download_button(
-        "Download the scenario (JSON)", scenario_json, "scenario.json", "application/json", key="pg_json"
+        "Download the scenario (JSON)",
+        scenario_json,
+        "scenario.json",
+        "application/json",
+        key="pg_json",
+        on_click="ignore",
     )
 
 

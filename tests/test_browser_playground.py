@@ -12,6 +12,7 @@ import pytest
 from browser_helpers import (
     ARTIFACTS_DIR,
     DIGEST_JS,
+    RUNNING_ICON,
     assert_no_exception,
     chart_digest,
     slider,
@@ -152,13 +153,26 @@ def test_the_play_button_moves_all_heads_together(page: Page, app_url):
     assert_no_exception(page)
 
 
+# Sets window.reran once the status widget shows a script running.
+WATCH_FOR_A_RERUN = f"""() => {{
+    window.reran = false;
+    new MutationObserver(() => {{ if (document.querySelector('{RUNNING_ICON}')) window.reran = true; }})
+        .observe(document.body, {{ subtree: true, childList: true, attributes: true }});
+}}"""
+
+
 def test_the_downloaded_csv_holds_the_numbers_of_the_core(page: Page, app_url):
     params = {"surface": "rosenbrock", "opt": ["adam:lr=0.05", "nag:lr=0.001"], "steps": "80"}
     page.goto(url_with(app_url, params))
     wait_for_app(page)
+    page.evaluate(WATCH_FOR_A_RERUN)
     with page.expect_download() as download_info:
         page.get_by_text("Download the table (CSV)").click()
     table = pd.read_csv(io.StringIO(download_info.value.path().read_text()))
+    with page.expect_download():
+        page.get_by_text("Download the scenario (JSON)").click()
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => window.reran") is False  # a download reruns nothing
     state = from_query({key: value if isinstance(value, list) else [value] for key, value in params.items()}).state
     expected = state.scenario().run().to_frame()
     assert len(table) == len(expected) == 2 * 81
