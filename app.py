@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.present import presenting
-from ui.warm import after_first_page
+from ui.warm import after_first_page, freeze_what_is_loaded
 
 st.set_page_config(page_title="Optimizer playground", page_icon=":material/ssid_chart:", layout="wide")
 
@@ -18,3 +18,5 @@ PAGES = [
 # In presentation mode the sidebar is hidden, so the pages move to the top bar.
 st.navigation(PAGES, position="top" if presenting() else "sidebar").run()
 after_first_page()  # make run: the engine's other loops compile now, after the first page
+# Streamlit collects garbage after every run: frozen, the loaded modules' objects are not rescanned.
+freeze_what_is_loaded()
