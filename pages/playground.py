@@ -351,7 +351,7 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
     with right:
         st.caption(
             r"Thick arrow: the update made at this step. Thin arrows: the plain gradient step $-\eta_t g$ and "
-            "the velocity. The table holds each run's values at the step and its state after the update."
+            "the velocity of momentum and Nesterov. The table holds each run's values at the step and its state after the update."
         )
         show_table(inspect_rows(result, step))
     chosen = ss.get("pg_inspect")

@@ -120,6 +120,23 @@ def test_inspect_view_fits_the_updates_and_cuts_long_reference_arrows():
     assert fig.layout.images  # the surface behind the arrows
 
 
+def test_only_a_rule_with_a_velocity_draws_a_velocity_arrow():
+    # Adamax's and AdaDelta's u is a running maximum and an average of Δ², no velocity: drawn as one,
+    # Adamax's (−214, −87) on Rosenbrock at step 10 against an update of (−0.003, −0.005).
+    for convention in ("lecture", "pytorch"):
+        result = simulate(
+            "rosenbrock", ["adamax:lr=0.01", "adadelta:lr=1", "momentum:lr=0.001", "nag:lr=0.001"],
+            steps=20, convention=convention,
+        )  # fmt: skip
+        fig = figures.inspect_figure(result, 10)
+        kinds = {(t.name, t.hovertemplate.split(" — ")[1].split("<")[0]) for t in fig.data}
+        drawn = {name for name, kind in kinds if kind == "velocity"}
+        assert drawn == {result.runs[2].label, result.runs[3].label}, convention
+        velocity = next(t for t in fig.data if t.name == result.runs[2].label and "velocity" in t.hovertemplate)
+        state = result.state(2)["u"][10] if convention == "lecture" else result.lr[2, 10] * result.state(2)["b"][10]
+        np.testing.assert_allclose(velocity.customdata[0], -state)
+
+
 def test_divergence_map_uses_its_colour_scale_and_basins_have_a_legend():
     from optim_core.api import basin_map, sweep
 

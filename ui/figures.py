@@ -767,9 +767,9 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
             continue
         here = result.positions[i, k]
         kinds = {"update": result.positions[i, k + 1] - here, "−η_t g": -result.lr[i, k] * result.gradients[i, k]}
-        for name, scale in {"u": 1.0, "b": result.lr[i, k]}.items():
-            if name in result.state(i):
-                kinds["velocity"] = -scale * result.state(i)[name][k]
+        if OPTIMIZERS[info.optimizer].has_velocity:  # AdaDelta's and Adamax's u are no velocity
+            lecture = result.convention == "lecture"  # the lecture's u holds η·g; torch's b is scaled by η_t
+            kinds["velocity"] = -(1.0 if lecture else result.lr[i, k]) * result.state(i)["u" if lecture else "b"][k]
         arrows += [(i, info, kind, here, delta) for kind, delta in kinds.items()]
     if not arrows:
         return _finish(fig, font_scale, 420)
