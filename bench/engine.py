@@ -27,7 +27,7 @@ from bench.plain_loop import run_plain
 from optim_core import engine
 from optim_core.api import simulate
 from optim_core.optimizers import OPTIMIZERS
-from optim_core.spec import Spec, resolved
+from spec_strings import Spec, resolved
 from surfaces import make_surface
 
 NAMES = list(OPTIMIZERS)

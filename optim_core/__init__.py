@@ -1,33 +1,17 @@
-"""The optimizer core: update rules, schedules, the batched engine, spec parsing, CLI.
+"""The optimizer core: update rules, schedules, the batched engine, the API and the CLI.
 
-Imports neither streamlit nor plotly. The public names are loaded lazily so that
-``optim_core.spec`` (used by ``surfaces``) can be imported without the engine.
+Imports neither streamlit nor plotly. The spec grammar lives in ``spec_strings``, a leaf that
+``surfaces`` uses too, so nothing here is imported lazily.
 """
 
 from __future__ import annotations
 
-import importlib
+from optim_core.api import Result, Scenario, SweepResult, parse_optimizer, parse_schedule, simulate, sweep
+from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
+from optim_core.schedules import SCHEDULES
+from spec_strings import Spec, SpecError, parse_spec
 
-_EXPORTS = {
-    "simulate": "optim_core.api",
-    "sweep": "optim_core.api",
-    "Result": "optim_core.api",
-    "Scenario": "optim_core.api",
-    "SweepResult": "optim_core.api",
-    "parse_optimizer": "optim_core.api",
-    "parse_schedule": "optim_core.api",
-    "SpecError": "optim_core.spec",
-    "Spec": "optim_core.spec",
-    "parse_spec": "optim_core.spec",
-    "OPTIMIZERS": "optim_core.optimizers",
-    "CONVENTIONS": "optim_core.optimizers",
-    "SCHEDULES": "optim_core.schedules",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'optim_core' has no attribute {name!r}")
+__all__ = [
+    "CONVENTIONS", "OPTIMIZERS", "SCHEDULES", "Result", "Scenario", "Spec", "SpecError",
+    "SweepResult", "parse_optimizer", "parse_schedule", "parse_spec", "simulate", "sweep",
+]  # fmt: skip

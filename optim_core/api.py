@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pandas (70 MB of a server's memory) is imported by the tabl
 from optim_core import engine, schedules
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
-from optim_core.spec import Param, Spec, SpecError, build_spec, parse_spec, resolved
+from spec_strings import Param, Spec, SpecError, build_spec, parse_spec, resolved
 from surfaces import Surface, make_surface
 
 DEFAULT_TOLERANCE = 1e-6

@@ -15,7 +15,7 @@ from typing import TextIO
 from optim_core import schedules
 from optim_core.api import Scenario
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
-from optim_core.spec import Param, SpecError, echo
+from spec_strings import Param, SpecError, echo
 from surfaces import CATALOG
 
 OUTPUTS = ("csv", "json", "scenario")

@@ -34,7 +34,7 @@ import numpy as np
 
 from optim_core import kernel, schedules
 from optim_core.optimizers import NEUTRAL, coefficients
-from optim_core.spec import SpecError
+from spec_strings import SpecError
 from surfaces.base import Surface
 from surfaces.compiled import kernel_id, kernel_params
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optim_core.spec import Param
+from spec_strings import Param
 
 CONVENTIONS = ("lecture", "pytorch")
 
@@ -70,6 +70,17 @@ class OptimizerInfo:
     has_velocity: bool = False
     # How the pytorch convention differs from the lecture one, in words ("" when they agree).
     difference: str = ""
+
+    def param(self, key: str) -> Param:
+        """The declared parameter ``key`` (KeyError if the rule has none)."""
+        for param in self.params:
+            if param.name == key:
+                return param
+        raise KeyError(f"{self.name} has no parameter {key}")
+
+    def default(self, key: str):
+        """The default value of parameter ``key``."""
+        return self.param(key).default
 
 
 def _same(text: str) -> dict[str, str]:

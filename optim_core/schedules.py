@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from optim_core.spec import Param, SpecError
+from spec_strings import Param, SpecError
 
 ETA_MIN = Param("eta_min", 0.0, "the lowest rate of the cosine", low=0.0, high=1000.0)
 T_MAX = Param(

@@ -35,7 +35,7 @@ import numpy as np
 from optim_core import schedules
 from optim_core.api import Result, Scenario, parse_optimizer, parse_schedule, simulate
 from optim_core.optimizers import OPTIMIZERS
-from optim_core.spec import Param, SpecError, format_spec, resolved
+from spec_strings import Param, SpecError, format_spec, resolved
 from surfaces import make_surface
 
 BANK_SIZE = 41
@@ -208,7 +208,7 @@ def values_of(scenario: Scenario, target: Target, centre: float | None = None) -
         return start_values(scenario, target.name)
     if target.kind == "opt":
         spec = parse_optimizer(scenario.optimizers[target.run], scenario.convention)
-        param = next(p for p in OPTIMIZERS[spec.name].params if p.name == target.name)
+        param = OPTIMIZERS[spec.name].param(target.name)
     else:
         param = next(p for p in schedules.PARAMS[parse_schedule(scenario.schedule).name] if p.name == target.name)
     values = bank_values(param, current_value(scenario, target), scenario.steps, centre)

@@ -11,7 +11,7 @@ from optim_core.lessons import LESSONS, Lesson
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
 from optim_core.scrub import parse_target
-from optim_core.spec import SpecError
+from spec_strings import SpecError
 from ui import charts, urlstate
 from ui.compute import run_lesson, scrub_view, surface_grid
 from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure

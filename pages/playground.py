@@ -11,7 +11,7 @@ from optim_core.api import SEED, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
-from optim_core.spec import SpecError, format_spec, resolved
+from spec_strings import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.charts import export_name, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
@@ -93,8 +93,7 @@ def add_run(name: str, values: dict, label: str = "") -> None:
 
 
 def suggested_lr(surface: str, optimizer: str) -> float:
-    default = next(p.default for p in OPTIMIZERS[optimizer].params if p.name == "lr")
-    return CATALOG[surface].info.suggested.get(optimizer, {}).get("lr", default)
+    return CATALOG[surface].info.suggested_lr(optimizer) or OPTIMIZERS[optimizer].default("lr")
 
 
 def state_from_widgets() -> PlaygroundState:

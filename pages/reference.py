@@ -7,7 +7,7 @@ import streamlit as st
 
 from optim_core.optimizers import CONVENTIONS, NOTES, OPTIMIZERS
 from optim_core.schedules import PARAMS, SCHEDULES, preview
-from optim_core.spec import Spec, resolved
+from spec_strings import Spec, resolved
 from ui import charts, urlstate
 from ui.figures import schedule_grid_figure
 from ui.present import URL_FIELD, header

@@ -8,7 +8,7 @@ from optim_core.api import Scenario
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
-from optim_core.spec import SpecError, format_spec
+from spec_strings import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import charts, urlstate
 from ui.compute import run_scenario, scrub_view, surface_grid
@@ -35,9 +35,8 @@ def comparison_lr() -> float:
     """Five times the gentle rate suggested for the surface: large enough for a constant rate to
     keep bouncing, which is where a decaying schedule shows what it is for."""
     optimizer = ss["sch_optimizer"]
-    suggested = CATALOG[ss["sch_surface"]].info.suggested.get(optimizer, {}).get("lr")
-    default = next(p.default for p in OPTIMIZERS[optimizer].params if p.name == "lr")
-    return float(f"{5 * suggested:.2g}") if suggested else default
+    suggested = CATALOG[ss["sch_surface"]].info.suggested_lr(optimizer)
+    return float(f"{5 * suggested:.2g}") if suggested else OPTIMIZERS[optimizer].default("lr")
 
 
 def reset_lr() -> None:
@@ -186,7 +185,7 @@ schedule = right.selectbox(
 if schedule == "plateau":
     with st.expander("Reduce-on-plateau parameters"):
         controls("plateau", st)
-lr_param = next(p for p in OPTIMIZERS[optimizer].params if p.name == "lr")
+lr_param = OPTIMIZERS[optimizer].param("lr")
 lr = param_control(lr_param, "sch_lr", comparison_lr(), label="η of the optimizer")
 st.caption("η starts at five times the rate suggested for this surface, where a constant rate tends to keep bouncing.")
 spec = format_spec(optimizer, {"lr": lr})

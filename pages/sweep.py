@@ -9,7 +9,7 @@ import streamlit as st
 from optim_core.api import basin_map, sweep, sweep_axis
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
-from optim_core.spec import SpecError, format_spec
+from spec_strings import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import charts, urlstate
 from ui.controls import progress_bar
@@ -62,7 +62,7 @@ def sweepable(optimizer: str, convention: str) -> list[str]:
 
 def default_range(key: str) -> tuple[float, float]:
     low, high = RANGES[key]
-    suggested = CATALOG[ss["sw_surface"]].info.suggested.get(ss["sw_optimizer"], {}).get("lr")
+    suggested = CATALOG[ss["sw_surface"]].info.suggested_lr(ss["sw_optimizer"])
     if key == "lr" and suggested:
         # From a decade below the rate suggested for this surface to 30 times it, where runs begin
         # to diverge: the map shows slow, good and too fast (from two decades below to ten times
@@ -236,7 +236,7 @@ st.caption(
     "The same optimizer, with its defaults and the learning rate suggested for this surface, from "
     "every point of a grid: each start is coloured by the minimum its run reaches."
 )
-lr = CATALOG[surface_name].info.suggested.get(optimizer, {}).get("lr")
+lr = CATALOG[surface_name].info.suggested_lr(optimizer)
 basin_spec = optimizer if lr is None else f"{optimizer}:lr={lr!r}"
 basin_resolution = st.slider("Start points per axis", 10, 80, key="sw_basin_resolution")
 basins = computed(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from optim_core.spec import Spec, SpecError, build_spec, parse_spec, resolved
+from spec_strings import Spec, SpecError, build_spec, parse_spec, resolved
 from surfaces.base import Minimum, Surface, SurfaceInfo
 from surfaces.classic import (
     Ackley,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from optim_core.spec import Param
+from spec_strings import Param
 
 GradientFn = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
@@ -46,6 +46,10 @@ class SurfaceInfo:
     suggested: dict[str, dict[str, float]] = field(default_factory=dict)
     # What the two coordinates are, for axis titles (the neuron's are its weight and bias).
     axes: tuple[str, str] = ("x", "y")
+
+    def suggested_lr(self, optimizer: str) -> float | None:
+        """The learning rate suggested for ``optimizer`` on this surface, if there is one."""
+        return self.suggested.get(optimizer, {}).get("lr")
 
 
 class Surface:

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from optim_core.spec import Param
+from spec_strings import Param
 from surfaces.base import NOISE, Minimum, Surface, SurfaceInfo, refine_minimum, refine_saddle
 
 TWO_PI = 2 * math.pi

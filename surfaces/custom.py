@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from optim_core.spec import Param, SpecError
+from spec_strings import Param, SpecError
 from surfaces.base import NOISE, Surface, SurfaceInfo
 from surfaces.stationary import stationary_points
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optim_core.spec import Param, SpecError
+from spec_strings import Param, SpecError
 from surfaces.base import NOISE, Minimum, Surface, SurfaceInfo
 
 DATA_SEED = 20_240_5

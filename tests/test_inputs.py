@@ -15,7 +15,7 @@ import sympy
 from cli_helpers import run_cli, run_module
 
 from optim_core.api import SEED, STEPS, TOLERANCE, Scenario, simulate
-from optim_core.spec import SpecError, parse_spec
+from spec_strings import SpecError, parse_spec
 from surfaces import ExpressionError, make_surface
 from surfaces.expression import FUNCTIONS, MAX_DERIVATIVE_NODES
 

@@ -24,7 +24,7 @@ from optim_core.scrub import (
     values_of,
     window_centre,
 )
-from optim_core.spec import SpecError
+from spec_strings import SpecError
 from ui.scrub import MAX_FLOATS, extents, payload
 from ui.state import PlaygroundState, from_query, to_query
 

@@ -521,3 +521,29 @@ def test_freezing_happens_again_only_when_modules_were_loaded(monkeypatch):
     assert warm.freeze_what_is_loaded() and not warm.freeze_what_is_loaded()
     monkeypatch.setitem(sys.modules, "a_module_loaded_later", object())
     assert warm.freeze_what_is_loaded() and len(frozen) == 2
+
+
+def test_the_packages_import_in_any_order_without_a_cycle():
+    """The spec grammar is a leaf: surfaces loads without the optimizer core, and the core loads
+    eagerly (no lazy names left to hide a cycle)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    for code in (
+        "import surfaces, sys; print('optim_core' in sys.modules)",
+        "import optim_core, surfaces; print(optim_core.simulate.__module__ == 'optim_core.api')",
+        "import spec_strings, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('optim_core', 'surfaces', 'ui')) == [])",
+    ):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+        assert out.stdout.strip() == ("False" if code.startswith("import surfaces") else "True"), code
+
+
+def test_one_lookup_each_for_a_suggested_and_a_default_rate():
+    from optim_core.optimizers import OPTIMIZERS
+
+    assert OPTIMIZERS["adam"].default("lr") == 0.01 and OPTIMIZERS["adagrad"].param("eps").default == 1e-8
+    with pytest.raises(KeyError):
+        OPTIMIZERS["gd"].param("beta")
+    info = CATALOG["rosenbrock"].info
+    assert info.suggested_lr("adam") == info.suggested["adam"]["lr"] > 0
+    assert info.suggested_lr("no such optimizer") is None

@@ -1,4 +1,4 @@
-"""Widgets that turn declared parameters (optim_core.spec.Param) into Streamlit controls."""
+"""Widgets that turn declared parameters (spec_strings.Param) into Streamlit controls."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from optim_core.spec import Param
+from spec_strings import Param
 
 
 def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:

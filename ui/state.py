@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from optim_core.api import SEED, STEPS, Scenario, parse_optimizer, parse_schedule
 from optim_core.optimizers import CONVENTIONS
 from optim_core.scrub import parse_target
-from optim_core.spec import Param, SpecError, echo
+from spec_strings import Param, SpecError, echo
 from surfaces import CATALOG, make_surface, parse_surface_spec
 
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "adagrad", "rmsprop", "adam")
@@ -81,10 +81,9 @@ class PlaygroundState:
 def default_optimizers(surface: str) -> tuple[str, ...]:
     """The default set of optimizers, each at the rate suggested for the surface."""
     name = surface.split(":")[0]
-    suggested = CATALOG[name].info.suggested if name in CATALOG else {}
     specs = []
     for optimizer in DEFAULT_OPTIMIZERS:
-        lr = suggested.get(optimizer, {}).get("lr")
+        lr = CATALOG[name].info.suggested_lr(optimizer) if name in CATALOG else None
         specs.append(optimizer if lr is None else f"{optimizer}:lr={lr!r}")
     return tuple(specs)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from optim_core.spec import echo
+from spec_strings import echo
 
 
 @dataclass(frozen=True)
