@@ -300,7 +300,7 @@ def _run_block(
     steps, width = batch.steps, len(block)
     base = batch.hyper["lr"][block]
     theta0 = batch.starts[:, block].astype(float)
-    plateau = schedules.PlateauState(values, base) if batch.schedule == "plateau" else None
+    plateau = schedules.PlateauState(values, base, batch.convention) if batch.schedule == "plateau" else None
     lo, hi = surface.bounds()
     centre, half = (lo + hi) / 2, (hi - lo) / 2
     names = list(dict.fromkeys(block_kinds.tolist()))

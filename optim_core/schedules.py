@@ -106,7 +106,7 @@ SCHEDULES: dict[str, ScheduleInfo] = {
                 Param("min_lr", 0.0, "η never goes below this", low=0.0, high=1000.0),
             ),
             r"\eta \leftarrow \max(\eta \cdot \text{factor}, \eta_{min})\ \text{when } L \text{ has not improved for more than patience updates}",
-            "ReduceLROnPlateau(mode='min', factor, patience, threshold, threshold_mode='rel', cooldown, min_lr), fed the loss",
+            "ReduceLROnPlateau(mode='min', factor, patience, threshold, threshold_mode='rel', cooldown, min_lr), fed the loss; it skips a reduction of 1e-8 or less (its eps), which the lecture convention makes",
         ),
         ScheduleInfo(
             "warmup_cosine",
@@ -203,7 +203,10 @@ def _restart_position(t: np.ndarray, t_0: int, t_mult: int) -> tuple[np.ndarray,
 class PlateauState:
     """ReduceLROnPlateau for every run at once (mode min, relative threshold), fed each run's loss."""
 
-    def __init__(self, values: dict[str, Any], base: np.ndarray):
+    def __init__(self, values: dict[str, Any], base: np.ndarray, convention: str):
+        # torch changes the rate only when it drops by more than its eps (1e-8); the lecture
+        # convention keeps reducing down to min_lr (optimizers.md).
+        self.smallest_drop = 1e-8 if convention == "pytorch" else 0.0
         self.factor = values["factor"]
         self.patience = values["patience"]
         self.threshold = values["threshold"]
@@ -225,8 +228,7 @@ class PlateauState:
         reduce = self.bad > self.patience
         if reduce.any():
             new = np.maximum(self.eta * self.factor, self.min_lr)
-            # torch changes the rate only when it drops by more than its eps (1e-8).
-            self.eta = np.where(reduce & (self.eta - new > 1e-8), new, self.eta)
+            self.eta = np.where(reduce & (self.eta - new > self.smallest_drop), new, self.eta)
             self.cooldown_left = np.where(reduce, self.cooldown, self.cooldown_left)
             self.bad = np.where(reduce, 0, self.bad)
         return self.eta

@@ -101,14 +101,21 @@ def test_plateau_lowers_each_runs_rate_on_its_own_loss():
     assert set(np.round(gd_rates / 0.001, 12)) <= {round(0.5**k, 12) for k in range(60)}
 
 
-def test_plateau_reference_loop():
-    """The rule of ReduceLROnPlateau (mode min, rel threshold, cooldown), transcribed scalar."""
-    params = {"factor": 0.5, "patience": 3, "threshold": 0.05, "cooldown": 2, "min_lr": 0.002}
+@pytest.mark.parametrize(
+    ("convention", "lr", "min_lr"),
+    [("pytorch", 0.001, 0.002), ("lecture", 0.001, 0.002), ("pytorch", 1e-7, 0.0), ("lecture", 1e-7, 0.0)],
+)
+def test_plateau_reference_loop(convention, lr, min_lr):
+    """The rule of ReduceLROnPlateau (mode min, rel threshold, cooldown), transcribed scalar: torch
+    skips a reduction of 1e-8 or less (its eps), the lecture convention reduces down to min_lr."""
+    params = {"factor": 0.5, "patience": 3, "threshold": 0.05, "cooldown": 2, "min_lr": min_lr}
     result = simulate(
-        "rosenbrock", ["gd:lr=0.001"], steps=200, schedule="plateau:" + ",".join(f"{k}={v}" for k, v in params.items())
-    )
+        "rosenbrock", [f"gd:lr={lr}"], steps=200, convention=convention,
+        schedule="plateau:" + ",".join(f"{k}={v}" for k, v in params.items()),
+    )  # fmt: skip
+    smallest_drop = 1e-8 if convention == "pytorch" else 0.0
     losses = result.loss[0]
-    eta, best, bad, cool = 0.001, math.inf, 0, 0
+    eta, best, bad, cool = lr, math.inf, 0, 0
     expected = []
     for t in range(200):
         expected.append(eta)
@@ -122,10 +129,12 @@ def test_plateau_reference_loop():
             bad = 0
         if bad > params["patience"]:
             new = max(eta * params["factor"], params["min_lr"])
-            if eta - new > 1e-8:
+            if eta - new > smallest_drop:
                 eta = new
             cool, bad = params["cooldown"], 0
     np.testing.assert_allclose(result.lr[0], expected, rtol=0, atol=0)
+    if lr < 1e-6:  # torch stops at 1.25e-8 (the next drop would be under 1e-8); the lecture goes on
+        assert (result.lr[0, -1] == 1.25e-8) == (convention == "pytorch") and result.lr[0, -1] <= 1.25e-8
 
 
 # ----- divergence ---------------------------------------------------------------------------
