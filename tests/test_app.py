@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -32,6 +33,13 @@ def open_app(page: str | None = None, query: dict | None = None) -> AppTest:
 
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """A figure dict's array: a list (of lists), or Plotly's base64 form {dtype, bdata[, shape]}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, dtype=float)
 
 
 def surface_picture(figure: dict) -> str:
@@ -231,11 +239,16 @@ def test_sweep_page_renders_and_its_grid_follows_the_controls():
     assert not at.exception and not at.error
     maps = figures(at)
     assert len(maps) == 4  # three heat maps and the basin map
-    assert len(maps[0]["data"][0]["x"]) if isinstance(maps[0]["data"][0]["x"], list) else True
-    before = json.dumps(maps[0]["data"][0]["z"])
+    heat = maps[0]["data"][0]
+    x, y, z = array(heat["x"]), array(heat["y"]), array(heat["z"])
+    assert len(x) == len(y) == 50 and z.size == 50 * 50  # the default cells per axis
+    low, high = at.number_input(key="sw_x_low").value, at.number_input(key="sw_x_high").value
+    assert x.min() == pytest.approx(low, rel=1e-6) and x.max() == pytest.approx(high, rel=1e-6)
+    assert np.isfinite(z).sum() > z.size / 2  # most cells hold a final loss
     at.slider(key="sw_resolution").set_value(12).run()
     assert not at.exception
-    assert json.dumps(figures(at)[0]["data"][0]["z"]) != before
+    heat = figures(at)[0]["data"][0]
+    assert len(array(heat["x"])) == len(array(heat["y"])) == 12 and array(heat["z"]).size == 12 * 12
 
 
 def test_sweep_page_runs_the_grid_and_the_basin_map_once_per_their_inputs(monkeypatch):

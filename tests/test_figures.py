@@ -390,3 +390,44 @@ def test_a_surface_picture_is_drawn_once_per_surface_and_size(monkeypatch):
     other = figures.contour_figure(make_surface("rosenbrock:b=10"), None, animate=False)
     taller = figures.contour_figure(make_surface("rosenbrock"), None, animate=False, height=800)
     assert len(calls) == 3 and len({picture(first), picture(other), picture(taller)}) == 3
+
+
+def test_schedule_figures_draw_each_curve_as_given():
+    from optim_core.schedules import SCHEDULES, preview
+
+    curves = {
+        name: preview(name, {p.name: p.default for p in SCHEDULES[name].params}, 0.1, 120)
+        for name in ("step", "exponential", "cosine", "cyclic")
+    }
+    fig = figures.schedule_figure(curves)
+    assert [t.name for t in fig.data] == list(curves) and fig.layout.showlegend
+    for trace, values in zip(fig.data, curves.values(), strict=True):
+        np.testing.assert_array_equal(_array(trace.y), values)
+        np.testing.assert_array_equal(_array(trace.x), np.arange(120))
+    assert len({(t.line.color, t.line.dash) for t in fig.data}) == 4  # four curves, four looks
+    assert not figures.schedule_figure({"step": curves["step"]}).layout.showlegend  # one curve: no legend
+
+    grid = figures.schedule_grid_figure(curves, columns=3)
+    assert [a.text for a in grid.layout.annotations] == list(curves)  # one titled panel each
+    assert len({t.yaxis for t in grid.data}) == 4 and grid.layout.height == 2 * 230  # two rows of three
+    for trace, values in zip(grid.data, curves.values(), strict=True):
+        np.testing.assert_array_equal(_array(trace.y), values)
+        assert grid.layout[trace.yaxis.replace("y", "yaxis")].rangemode == "tozero"  # each from 0
+
+
+def test_comparison_loss_figure_puts_each_schedule_on_both_rows_in_one_colour():
+    results = {
+        name: simulate("rosenbrock", ["adam:lr=0.05"], steps=80, schedule=schedule)
+        for name, schedule in (("constant", None), ("cosine", "cosine"), ("step", "step:step_size=20"))
+    }
+    fig = figures.comparison_loss_figure(results)
+    assert [t.meta for t in fig.data] == [f"c{n}:{kind}0" for n in range(3) for kind in ("loss", "rate")]
+    minimum = make_surface("rosenbrock").min_value
+    for n, result in enumerate(results.values()):
+        loss, rate = fig.data[2 * n], fig.data[2 * n + 1]
+        np.testing.assert_allclose(_array(loss.y), np.maximum(result.loss[0] - minimum, figures.LOSS_FLOOR))
+        np.testing.assert_array_equal(_array(rate.y), result.lr[0])
+        assert (loss.xaxis, loss.yaxis, rate.yaxis) == ("x", "y", "y2")
+        assert loss.line.color == rate.line.color == figures.colour_of("adam") and loss.line.dash == rate.line.dash
+    assert len({t.line.dash for t in fig.data}) == 3
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type != "log"
