@@ -118,6 +118,22 @@ class Result:
     tolerance: float
     outcome: engine.Outcome
 
+    # ----- the app's figures -----------------------------------------------------------------
+    def figure(self, view: str = "contour", font_scale: float = 1.0, step: int | None = None):
+        """The Plotly figure the app draws for ``view``: "contour", "loss", "distance",
+        "effective_lr", "3d" or "step" (the update at ``step``, the last by default).
+
+        Plotly is loaded here, on first use: the core itself never imports it."""
+        from ui.figures import view_figure
+
+        return view_figure(self, view, font_scale, step)
+
+    def animation(self, font_scale: float = 1.0):
+        """The contour with the race, animated: play button and step slider included."""
+        from ui.figures import animation_figure
+
+        return animation_figure(self, font_scale)
+
     # ----- arrays shaped (runs, steps + 1, 2) or (runs, steps + 1) ---------------------------
     @property
     def recording(self) -> engine.Recording:

@@ -431,3 +431,38 @@ def test_comparison_loss_figure_puts_each_schedule_on_both_rows_in_one_colour():
         assert loss.line.color == rate.line.color == figures.colour_of("adam") and loss.line.dash == rate.line.dash
     assert len({t.line.dash for t in fig.data}) == 3
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type != "log"
+
+
+def test_result_figure_gives_the_apps_figure_of_each_view_and_names_a_bad_one():
+    from spec_strings import SpecError
+
+    result = simulate("rosenbrock", ["gd:lr=0.001", "adam:lr=0.05"], steps=60)
+    for view in figures.VIEWS:
+        fig = result.figure(view)
+        assert fig.data, view
+    np.testing.assert_array_equal(  # the loss view is the Playground's loss figure
+        _array(result.figure("loss").data[1].y), _array(figures.loss_figure(result).data[1].y)
+    )
+    paths = [t for t in result.figure("contour").data if t.name == result.runs[1].label and t.mode == "lines"]
+    assert paths and _array(paths[0].x)[-1] == pytest.approx(result.positions[1, -1, 0])  # adam's path ends there
+    step = result.figure("step", step=20)
+    update = next(t for t in step.data if "update" in t.hovertemplate and t.name == result.runs[0].label)
+    np.testing.assert_allclose(update.customdata[0], result.positions[0, 21] - result.positions[0, 20])
+    with pytest.raises(SpecError, match="allowed: contour, loss, distance, effective_lr, 3d, step"):
+        result.figure("heatmap")
+    with pytest.raises(SpecError, match="step=60 is out of range; allowed: 0 to 59"):
+        result.figure("step", step=60)
+    with pytest.raises(SpecError, match="no known minimum"):
+        simulate("custom:expr=x*y", ["gd:lr=0.01"], start=(1.0, 2.0), steps=5).figure("distance")
+
+
+def test_result_animation_has_a_frame_per_shown_step_and_its_own_controls():
+    result = simulate("booth", ["gd:lr=0.01", "momentum:lr=0.01"], steps=200)
+    fig = result.animation()
+    steps = figures.animation_steps(result)
+    assert [frame.name for frame in fig.frames] == [str(s) for s in steps]
+    heads = figures.animation_heads(result)
+    np.testing.assert_allclose(fig.frames[10].data[0].x, heads[10][:, 0], rtol=1e-5)
+    (slider,) = fig.layout.sliders
+    assert [s.label for s in slider.steps] == [frame.name for frame in fig.frames] and slider.active == len(steps) - 1
+    assert [b.method for b in fig.layout.updatemenus[0].buttons] == ["animate", "animate"]

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from optim_core.api import Result
 from optim_core.optimizers import OPTIMIZERS
+from spec_strings import SpecError
 from surfaces import Surface
 from ui import style
 from ui.drawn import drawn, span
@@ -1000,3 +1001,55 @@ def basin_figure(
         yaxis={"title": f"start {axes[1]}₀", "range": list(surface.domain[1]), "scaleanchor": "x",
                "constrain": "domain", "showgrid": False},
     )  # fmt: skip
+
+
+# ----- the app's figures from Python (Result.figure, Result.animation) --------------------------
+
+VIEWS = ("contour", "loss", "distance", "effective_lr", "3d", "step")
+
+
+def view_figure(result: Result, view: str = "contour", font_scale: float = 1.0, step: int | None = None) -> go.Figure:
+    """The figure the Playground draws for ``view`` (one of VIEWS); ``step`` is the update
+    "step" shows (default: the last). ``font_scale`` 1.5 is the app's presentation mode."""
+    if view not in VIEWS:
+        raise SpecError(f"unknown view {view!r}; allowed: {', '.join(VIEWS)}")
+    if view == "contour":
+        return go.Figure(contour_figure(result.surface, result, font_scale=font_scale, animate=False))
+    if view == "loss":
+        return loss_figure(result, font_scale)
+    if view == "distance":
+        distance = distance_figure(result, font_scale)
+        if distance is None:
+            raise SpecError(f"{result.surface.name} has no known minimum, so no distance to draw")
+        return distance
+    if view == "effective_lr":
+        return effective_lr_figure(result, font_scale)
+    if view == "3d":
+        return surface3d_figure(result.surface, result, font_scale=font_scale)
+    last = result.steps - 1
+    if step is not None and not 0 <= step <= last:
+        raise SpecError(f"step={step} is out of range; allowed: 0 to {last}")
+    return inspect_figure(result, last if step is None else step, font_scale)
+
+
+def animation_figure(result: Result, font_scale: float = 1.0, duration: int = 60) -> go.Figure:
+    """The contour with the race: a frame per shown step, and a play button and step slider of
+    Plotly's own (the app's player is a browser component; a notebook has none)."""
+    spec = contour_figure(result.surface, result, font_scale=font_scale, animate=True, frames=True)
+    fig = go.Figure(spec)
+    play = {"frame": {"duration": duration, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": True}
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    fig.update_layout(
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.08, "xanchor": "left", "yanchor": "top",
+            "buttons": [
+                {"label": "▶ play", "method": "animate", "args": [None, play]},
+                {"label": "❚❚ pause", "method": "animate", "args": [[None], still]},
+            ],
+        }],
+        sliders=[{
+            "x": 0.25, "len": 0.75, "y": -0.05, "currentvalue": {"prefix": "step "}, "active": len(fig.frames) - 1,
+            "steps": [{"label": frame.name, "method": "animate", "args": [[frame.name], still]} for frame in fig.frames],
+        }],
+    )  # fmt: skip
+    return fig
