@@ -15,11 +15,11 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 
 def route_through_app() -> None:
     if PagesManager.uses_pages_directory:
-        runpy.run_path(str(APP), run_name="__main__")
+        # The script the server was started with: app.py, in a checkout or where pip put it.
+        runpy.run_path(str(Path(get_script_run_ctx().main_script_path)), run_name="__main__")
         st.stop()

@@ -1,0 +1,52 @@
+"""``optim-viz``: start the app, as ``make run`` does, from a checkout or a pip installation.
+
+``pip install .`` puts the packages in site-packages and the app's scripts (``app.py``,
+``pages/``, ``.streamlit/config.toml``) in ``<prefix>/share/optim-viz`` (pyproject.toml's
+data-files): the scripts are not modules to import, and Streamlit runs them by path. In a
+checkout, or after ``pip install -e .``, they are beside the packages.
+
+    optim-viz                          # serves on 127.0.0.1:8501
+    optim-viz --server.port 8600       # any other `streamlit run` option goes through
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from pathlib import Path
+
+SHARED = Path("share") / "optim-viz"
+
+
+def app_dir() -> Path:
+    """The folder that holds app.py, pages/ and .streamlit/ (FileNotFoundError if none does)."""
+    here = Path(__file__).resolve()
+    candidates = (
+        here.parent.parent,  # a checkout, or an editable install
+        here.parents[4] / SHARED,  # <prefix>/lib/pythonX.Y/site-packages/ui/launch.py
+        Path(sysconfig.get_path("data")) / SHARED,
+        Path(sys.prefix) / SHARED,
+    )
+    for folder in candidates:
+        if (folder / "app.py").is_file() and (folder / "pages").is_dir():
+            return folder
+    raise FileNotFoundError(f"app.py and pages/ were found in none of: {', '.join(map(str, candidates))}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    folder = app_dir()
+    from optim_core.api import warm_up
+
+    print("Preparing the engine (compiled once, then cached)...", flush=True)
+    warm_up(first_page=True)
+    os.environ["OPTVIZ_WARM_UP_LATER"] = "1"  # the rest compiles after the first page (ui/warm.py)
+    os.chdir(folder)  # Streamlit reads .streamlit/config.toml from the working folder
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(folder / "app.py"), *(sys.argv[1:] if argv is None else argv)]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()
