@@ -25,12 +25,10 @@ SOURCES = (
 )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> dict[str, Path]:
-    """`pip install .` into a fresh prefix (the dependencies are the test venv's own)."""
-    prefix = tmp_path_factory.mktemp("prefix")
-    # Built from a copy of the sources: setuptools writes build/ and *.egg-info beside them.
-    source = tmp_path_factory.mktemp("source")
+def install(tmp_path_factory, *options: str) -> dict[str, Path]:
+    """`pip install [options] .` of a copy of the sources (setuptools writes build/ and
+    *.egg-info beside them) into a fresh prefix; the dependencies are the test venv's own."""
+    prefix, source = tmp_path_factory.mktemp("prefix"), tmp_path_factory.mktemp("source")
     for name in SOURCES:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -38,11 +36,27 @@ def installed(tmp_path_factory) -> dict[str, Path]:
             shutil.copy2(ROOT / name, source / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--prefix", str(prefix),
-         "."],
+         *options, "."],
         cwd=source, check=True, capture_output=True,
     )  # fmt: skip
     scheme = sysconfig.get_paths(vars={"base": str(prefix), "platbase": str(prefix)})
-    return {"prefix": prefix, "site": Path(scheme["purelib"]), "bin": Path(scheme["scripts"])}
+    return {"prefix": prefix, "source": source, "site": Path(scheme["purelib"]), "bin": Path(scheme["scripts"])}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> dict[str, Path]:
+    return install(tmp_path_factory)
+
+
+def test_an_editable_install_runs_the_sources_in_place(tmp_path_factory, tmp_path):
+    editable = install(tmp_path_factory, "-e")
+    code = (
+        f"import site; site.addsitedir({str(editable['site'])!r})\n"  # where pip put the editable finder
+        "import optim_core\nfrom ui.launch import app_dir\nprint(optim_core.__file__, app_dir())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    module, app = out.stdout.split()
+    assert Path(module) == editable["source"] / "optim_core" / "__init__.py" and Path(app) == editable["source"]
 
 
 def run_elsewhere(installed, code: str, cwd: Path) -> str:

@@ -22,12 +22,10 @@ SHARED = Path("share") / "optim-viz"
 def app_dir() -> Path:
     """The folder that holds app.py, pages/ and .streamlit/ (FileNotFoundError if none does)."""
     here = Path(__file__).resolve()
-    candidates = (
-        here.parent.parent,  # a checkout, or an editable install
-        here.parents[4] / SHARED,  # <prefix>/lib/pythonX.Y/site-packages/ui/launch.py
-        Path(sysconfig.get_path("data")) / SHARED,
-        Path(sys.prefix) / SHARED,
-    )
+    candidates = [here.parent.parent]  # a checkout, or an editable install
+    if len(here.parents) > 4:  # <prefix>/lib/pythonX.Y/site-packages/ui/launch.py
+        candidates.append(here.parents[4] / SHARED)
+    candidates += [Path(sysconfig.get_path("data")) / SHARED, Path(sys.prefix) / SHARED]
     for folder in candidates:
         if (folder / "app.py").is_file() and (folder / "pages").is_dir():
             return folder
