@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.charts import begin_page, export_panel
 from ui.present import presenting
 from ui.warm import after_first_page, freeze_what_is_loaded
 
@@ -16,7 +17,10 @@ PAGES = [
 ]
 
 # In presentation mode the sidebar is hidden, so the pages move to the top bar.
-st.navigation(PAGES, position="top" if presenting() else "sidebar").run()
+page = st.navigation(PAGES, position="top" if presenting() else "sidebar")
+begin_page()
+page.run()
+export_panel()  # any chart of the page as a file for slides
 after_first_page()  # make run: the engine's other loops compile now, after the first page
 # Streamlit collects garbage after every run: frozen, the loaded modules' objects are not rescanned.
 freeze_what_is_loaded()

@@ -16,9 +16,13 @@ from optim_core import schedules
 from optim_core.api import Scenario
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from spec_strings import Param, SpecError, echo
-from surfaces import CATALOG
+from surfaces import CATALOG, make_surface
 
 OUTPUTS = ("csv", "json", "scenario")
+# Figure files: drawn by ui.figures and ui.export (plotly and kaleido, loaded only when asked).
+FIGURE_FILES = {"png": "PNG (3x the slide's pixels)", "svg": "SVG", "pdf": "PDF"}
+VIEWS = ("contour", "loss", "distance", "effective_lr", "3d", "step")
+SIZES = ("1280x720", "1920x1080")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--csv", metavar="PATH", help="write the tidy table as CSV (- for stdout)")
     parser.add_argument("--json", metavar="PATH", help="write the tidy table as JSON records (- for stdout)")
     parser.add_argument("--scenario", metavar="PATH", help="write the scenario (all inputs) as JSON")
+    for fmt, what in FIGURE_FILES.items():
+        parser.add_argument(f"--{fmt}", metavar="PATH", help=f"write the figure of --view as {what}")
+    parser.add_argument(
+        "--view", default="contour", choices=VIEWS, help="the figure --png/--svg/--pdf write (default: contour)"
+    )
+    parser.add_argument("--size", default="1280x720", choices=SIZES, help="the slide size of a figure file")
     return parser
 
 
@@ -102,13 +112,15 @@ def _parse_start(text: str | None) -> tuple[float, float] | None:
         raise SpecError(f"--start {echo(text)} is not X,Y (two numbers separated by a comma)") from None
 
 
-def _open_output(option: str, path: str | None, stack: ExitStack) -> TextIO | None:
+def _open_output(option: str, path: str | None, stack: ExitStack, binary: bool = False) -> TextIO | None:
     """The stream an output option writes to, opened before the run so a bad path costs nothing."""
     if path is None:
         return None
     if path == "-":
-        return sys.stdout
+        return sys.stdout.buffer if binary else sys.stdout
     try:
+        if binary:
+            return stack.enter_context(open(path, "wb"))
         return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
     except OSError as error:
         reason = error.strerror or type(error).__name__
@@ -139,9 +151,24 @@ def run(args: argparse.Namespace) -> None:
         seed=args.seed,
         tolerance=args.tolerance,
     ).validate()
+    figures = {fmt: getattr(args, fmt) for fmt in FIGURE_FILES if getattr(args, fmt)}
+    if figures:
+        from ui.export import browser, missing_browser
+
+        if browser() is None:
+            raise SpecError(missing_browser())
+        if args.view == "distance" and not make_surface(args.surface).minima:  # before any file is opened
+            raise SpecError(f"--view distance: {echo(args.surface)} has no known minimum, so no distance to draw")
     with ExitStack() as stack:
         outputs = {option: _open_output(f"--{option}", getattr(args, option), stack) for option in OUTPUTS}
+        files = {fmt: _open_output(f"--{fmt}", path, stack, binary=True) for fmt, path in figures.items()}
         result = scenario.run()
+        if files:
+            from ui.export import figure_file
+
+            figure = result.figure(args.view)
+            for fmt, stream in files.items():
+                stream.write(figure_file(figure, fmt, args.size))
         summary = result.summary().drop(columns=["run"])
         sys.stderr.write(summary.to_string(index=False, float_format=lambda v: f"{v:.6g}") + "\n")
         table = result.to_frame() if outputs["csv"] or outputs["json"] else None
@@ -151,6 +178,6 @@ def run(args: argparse.Namespace) -> None:
             outputs["json"].write(table.to_json(orient="records", indent=None) + "\n")
         if outputs["scenario"]:
             outputs["scenario"].write(scenario.to_json())
-        for stream in outputs.values():
+        for stream in (*outputs.values(), *files.values()):
             if stream is not None:
                 stream.flush()  # write errors surface here, inside the try of main

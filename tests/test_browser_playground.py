@@ -354,3 +354,49 @@ def test_the_surface_picture_is_fetched_once_by_url_and_the_exported_png_holds_i
 
     # the picture's 30 grey bands: the export without it is far whiter
     assert grey(without).mean() - grey(with_picture).mean() > 10
+
+
+def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url):
+    """The export panel at the foot of the page: kaleido draws the file with Debian's chromium."""
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    from PIL import Image
+
+    page.goto(url_with(app_url, {"surface": "rosenbrock", "opt": ["adam:lr=0.05", "gd:lr=0.001"], "steps": "80"}))
+    wait_for_app(page)
+    page.get_by_text("Save a chart for slides").click()
+    button = page.get_by_text("Download the SVG")
+    button.wait_for()
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "playground-contour-rosenbrock-adam-gd.svg"
+    svg = ElementTree.fromstring(download.value.path().read_text())
+    assert (svg.get("width"), svg.get("height")) == ("1280", "720")
+    text = download.value.path().read_text()
+    assert "data:image/png;base64" in text  # the surface's picture, not the page's media URL
+    assert "Adam" in text or "adam" in text  # the legend
+
+    page.get_by_text("PDF", exact=True).click()
+    page.get_by_text("1920 × 1080").click()
+    button = page.get_by_text("Download the PDF")
+    button.wait_for()
+    wait_idle(page)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-64:]
+    box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]+)\]", pdf).group(1).split()]
+    assert box[2] / box[3] == pytest.approx(1920 / 1080, rel=1e-3)  # the slide's shape
+
+    page.get_by_text("PNG (3×)", exact=True).click()
+    page.get_by_text("1280 × 720").click()
+    button = page.get_by_text("Download the PNG")
+    button.wait_for()
+    wait_idle(page)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    picture = ARTIFACTS_DIR / "export-contour-1280x720.png"
+    download.value.save_as(picture)
+    assert Image.open(picture).size == (3 * 1280, 3 * 720)
+    assert_no_exception(page)

@@ -34,7 +34,7 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
 
 
 # ----- the command line ----------------------------------------------------------------------------
-@pytest.mark.parametrize("option", ["--csv", "--json", "--scenario"])
+@pytest.mark.parametrize("option", ["--csv", "--json", "--scenario", "--svg"])
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
@@ -47,6 +47,40 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
 def test_cli_file_system_errors_are_one_line_and_exit_2(option, path, reason):
     code, _, err = run_cli("--steps", "3", "--optimizer", "gd", option, path)
     assert_one_line_error(code, err, reason)
+
+
+def test_cli_writes_a_view_as_svg_pdf_and_png_at_slide_size(tmp_path):
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    from PIL import Image
+
+    files = {fmt: tmp_path / f"loss.{fmt}" for fmt in ("svg", "pdf", "png")}
+    options = [item for fmt, path in files.items() for item in (f"--{fmt}", str(path))]
+    code, _, err = run_cli(
+        "--surface", "booth", "--optimizer", "adam:lr=0.1", "--steps", "40", "--view", "loss", *options
+    )
+    assert code == 0, err
+    svg = ElementTree.parse(files["svg"]).getroot()
+    assert (svg.get("width"), svg.get("height"), svg.get("viewBox")) == ("1280", "720", "0 0 1280 720")
+    assert "js-line" in files["svg"].read_text()  # the loss line is drawn
+    pdf = files["pdf"].read_bytes()
+    box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]+)\]", pdf).group(1).split()]
+    assert pdf.startswith(b"%PDF") and box[2] / box[3] == pytest.approx(16 / 9, rel=1e-3)
+    assert Image.open(files["png"]).size == (3840, 2160)
+    code, _, err = run_cli("--surface", "booth", "--steps", "10", "--size", "1920x1080", "--svg", str(files["svg"]))
+    svg = ElementTree.parse(files["svg"]).getroot()  # the same 1280 x 720 page, scaled to the slide
+    assert code == 0 and (svg.get("width"), svg.get("viewBox")) == ("1920", "0 0 1280 720")
+
+
+def test_cli_refuses_a_view_it_cannot_draw_before_writing_anything(tmp_path):
+    path = tmp_path / "distance.svg"
+    code, _, err = run_cli("--surface", "custom:expr=x*y", "--start=1,1", "--view", "distance", "--svg", str(path))
+    assert_one_line_error(code, err, "--view distance", "no known minimum")
+    assert not path.exists()
+    code, _, err = run_cli("--view", "heatmap", "--svg", str(path))
+    assert_one_line_error(code, err, "--view", "contour", "effective_lr")
+    assert not path.exists()
 
 
 def test_cli_refuses_an_unwritable_path_before_running():

@@ -4,6 +4,7 @@ theme off) and the camera button saving a slide-sized PNG named after the page, 
 from __future__ import annotations
 
 import base64
+import copy
 import html
 import math
 import re
@@ -12,6 +13,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 from streamlit import runtime
+
+from ui.urlstate import inert
 
 EXPORT_WIDTH, EXPORT_HEIGHT, EXPORT_SCALE = 960, 540, 2  # a 1920 × 1080 PNG with the fonts as seen
 
@@ -40,19 +43,24 @@ def served_pictures(figure, key: str) -> None:
     the browser fetches an unchanged picture from its cache instead of receiving it again.
 
     Plotly turns a picture it loads into a data URI itself, so the camera's PNG still holds
-    it. Outside a running server (a script, a notebook) the data URIs stay."""
+    it. Outside a running server (a script, a notebook) the data URIs stay.
+    Returns the data URIs replaced, by image index (a file export puts them back).
+    """
+    replaced: dict[int, str] = {}
     if not runtime.exists():
-        return
+        return replaced
     images = figure.get("layout", {}).get("images", []) if isinstance(figure, dict) else figure.layout.images
     for index, image in enumerate(images):
         source = image.get("source") if isinstance(image, dict) else image.source
         if isinstance(source, str) and source.startswith(PNG_DATA):
             data = base64.b64decode(source[len(PNG_DATA) :])
             url = runtime.get_instance().media_file_mgr.add(data, "image/png", f"optviz.{key}.{index}")
+            replaced[index] = source
             if isinstance(image, dict):
                 image["source"] = url
             else:
                 image.source = url
+    return replaced
 
 
 def _cell(value) -> str:
@@ -98,8 +106,68 @@ def show_table(rows: list[dict]) -> None:
         st.html(table_html(rows))
 
 
+EXPORTS = "optviz_exports"  # session state: the charts of the page's last run, by file name
+
+
+def begin_page() -> None:
+    """Forget the charts of the previous page (app.py, before it runs a page)."""
+    st.session_state[EXPORTS] = {}
+
+
 def show(figure, key: str, name: str, container=None, **options):
-    """Draw ``figure`` (a go.Figure or a plain figure dict) as built in ui.figures."""
-    served_pictures(figure, key)
+    """Draw ``figure`` (a go.Figure or a plain figure dict) as built in ui.figures; the export
+    panel (:func:`export_panel`) offers it as a file named ``name``."""
+    replaced = served_pictures(figure, key)
+    st.session_state.setdefault(EXPORTS, {})[name] = (figure, replaced)
     target = st if container is None else container
     return target.plotly_chart(figure, key=key, theme=None, config=chart_config(name), **options)
+
+
+def _exported(figure, replaced: dict[int, str], fmt: str, size: str) -> bytes:
+    """The file of a shown figure, its pictures put back as data URIs (the browser that draws
+    the file cannot fetch the page's media URLs)."""
+    from ui.export import figure_file
+
+    spec = copy.deepcopy(figure if isinstance(figure, dict) else figure.to_dict())
+    for index, source in replaced.items():
+        spec["layout"]["images"][index]["source"] = source
+    return figure_file(spec, fmt, size)
+
+
+@st.fragment
+def export_panel() -> None:
+    """At the foot of every page: any chart of the page as an SVG, PDF or 3× PNG file at a
+    slide's size. Its controls are built only while it is open (a closed panel costs a rerun
+    nothing), and they rerun this panel alone."""
+    from ui.export import FORMATS, SIZES, browser, missing_browser
+
+    shown = st.session_state.get(EXPORTS) or {}
+    if not shown:
+        return
+    with st.expander("Save a chart for slides (SVG, PDF, PNG)", key="export_open", on_change="rerun") as panel:
+        if not panel.open:
+            return
+        if browser() is None:
+            st.caption(missing_browser())
+            return
+        names = list(shown)
+        chart = st.selectbox("Chart", names, key="export_chart", format_func=lambda n: n.replace("-", " "))
+        chart = chart if chart in shown else names[0]
+        left, right = st.columns(2)
+        fmt = left.segmented_control(
+            "Format", list(FORMATS), key="export_format", default="svg",
+            format_func=lambda f: {"svg": "SVG", "pdf": "PDF", "png": "PNG (3×)"}[f],
+        )  # fmt: skip
+        size = right.segmented_control(
+            "Size", list(SIZES), key="export_size", default="1280x720", format_func=lambda s: s.replace("x", " × ")
+        )
+        fmt, size = fmt or "svg", size or "1280x720"
+        figure, replaced = shown[chart]
+        st.download_button(
+            f"Download the {fmt.upper()}", lambda: _exported(figure, replaced, fmt, size), f"{chart}.{fmt}",
+            FORMATS[fmt], key="export_download", on_click="ignore", icon=":material/download:",
+        )  # fmt: skip
+        st.caption(
+            f"{inert(chart)}.{fmt}, drawn by Chromium at the slide's size: the first file takes a few seconds, "
+            "later ones less."
+        )

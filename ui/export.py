@@ -1,0 +1,85 @@
+"""Figures as files for slides: SVG, PDF and a 3× PNG at a slide's size.
+
+Plotly's static export (``plotly.io.to_image``) through kaleido, which draws the figure in a
+headless Chromium: Debian's ``/usr/bin/chromium``, the browser the tests drive, never one that
+kaleido or plotly would download. The first export starts one browser for the process
+(about 2 s) and later ones reuse it (0.2-0.3 s each); it is closed when the process exits.
+No Streamlit here: the command line writes the same files (``python -m optim_core --svg``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import threading
+import warnings
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from spec_strings import SpecError, echo
+
+CHROMIUM = Path("/usr/bin/chromium")
+SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
+FORMATS = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png"}
+LAYOUT = (1280, 720)  # the page a figure is laid out on, then scaled to the slide
+PNG_SCALE = 3  # a 1280 × 720 slide as a 3840 × 2160 picture
+
+_lock = threading.Lock()
+_started = False
+
+
+def browser() -> Path | None:
+    """The Chromium that exports draw with: $BROWSER_PATH, else Debian's, else one on the PATH."""
+    for candidate in (os.environ.get("BROWSER_PATH"), str(CHROMIUM), shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def missing_browser() -> str:
+    return (
+        "SVG, PDF and PNG files are drawn by Chromium, which is not installed here; "
+        "on Debian: sudo apt-get install chromium (make test installs it)"
+    )
+
+
+def check(fmt: str, size: str) -> tuple[int, int]:
+    """The slide's width and height for ``size``; SpecError naming what is allowed."""
+    if fmt not in FORMATS:
+        raise SpecError(f"format {echo(fmt)} is not one of {', '.join(FORMATS)}")
+    if size not in SIZES:
+        raise SpecError(f"size {echo(size)} is not one of {', '.join(SIZES)}")
+    return SIZES[size]
+
+
+def _start() -> None:
+    global _started
+    import kaleido
+
+    path = browser()
+    if path is None:
+        raise SpecError(missing_browser())
+    os.environ["BROWSER_PATH"] = str(path)  # choreographer (kaleido's browser driver) reads it
+    with _lock:
+        if not _started:
+            kaleido.start_sync_server(silence_warnings=True)
+            atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+            _started = True
+
+
+def figure_file(figure, fmt: str, size: str = "1280x720") -> bytes:
+    """``figure`` (a go.Figure or a figure dict) as an SVG, PDF or PNG file's bytes at a slide's
+    size. The figure is laid out on a 1280 × 720 page and scaled to the slide, so its text is
+    as large on a 1920 × 1080 slide as on a 1280 × 720 one (laid out at 1920 px, the same text
+    was two thirds as large); a PNG has PNG_SCALE times the slide's pixels."""
+    import plotly.io as pio
+
+    width, _ = check(fmt, size)
+    _start()
+    figure = figure if isinstance(figure, go.Figure) else go.Figure(figure)
+    scale = width / LAYOUT[0] * (PNG_SCALE if fmt == "png" else 1)
+    with warnings.catch_warnings():  # "kopts is ignored if using a server": the server is ours
+        warnings.simplefilter("ignore", UserWarning)
+        return pio.to_image(figure, format=fmt, width=LAYOUT[0], height=LAYOUT[1], scale=scale)
