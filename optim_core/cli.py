@@ -20,6 +20,7 @@ from surfaces import CATALOG, make_surface
 
 OUTPUTS = ("csv", "json", "scenario")
 # Figure files: drawn by ui.figures and ui.export (plotly and kaleido, loaded only when asked).
+ANIMATIONS = ("gif", "mp4")
 FIGURE_FILES = {"png": "PNG (3x the slide's pixels)", "svg": "SVG", "pdf": "PDF"}
 VIEWS = ("contour", "loss", "distance", "effective_lr", "3d", "step")
 SIZES = ("1280x720", "1920x1080")
@@ -84,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--view", default="contour", choices=VIEWS, help="the figure --png/--svg/--pdf write (default: contour)"
     )
     parser.add_argument("--size", default="1280x720", choices=SIZES, help="the slide size of a figure file")
+    parser.add_argument("--gif", metavar="PATH", help="write the race (the paths drawn step by step) as a GIF")
+    parser.add_argument("--mp4", metavar="PATH", help="write the race as an MP4 (H.264)")
+    parser.add_argument("--frames", type=int, default=60, help="frames of --gif/--mp4 (10 to 300, default 60)")
+    parser.add_argument("--fps", type=int, default=15, help="frames per second of --gif/--mp4 (2 to 60, default 15)")
     return parser
 
 
@@ -127,6 +132,18 @@ def _open_output(option: str, path: str | None, stack: ExitStack, binary: bool =
         raise SpecError(f"{option} {echo(path, 80)}: cannot write there ({reason})") from None
 
 
+def _progress_line(what: str):
+    """A progress line on stderr, rewritten in place on a terminal (and written once at the end otherwise)."""
+    terminal = sys.stderr.isatty()
+
+    def report(done: float) -> None:
+        if terminal or done >= 1.0:
+            sys.stderr.write(f"\r{what}: {done:4.0%}" + ("\n" if done >= 1.0 else ""))
+            sys.stderr.flush()
+
+    return report
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
@@ -152,16 +169,23 @@ def run(args: argparse.Namespace) -> None:
         tolerance=args.tolerance,
     ).validate()
     figures = {fmt: getattr(args, fmt) for fmt in FIGURE_FILES if getattr(args, fmt)}
-    if figures:
+    animations = {fmt: getattr(args, fmt) for fmt in ANIMATIONS if getattr(args, fmt)}
+    if figures or animations:
         from ui.export import browser, missing_browser
 
         if browser() is None:
             raise SpecError(missing_browser())
+    if animations:
+        from ui.animation import check_animation
+
+        for fmt in animations:
+            check_animation(fmt, args.size, args.frames, args.fps)
         if args.view == "distance" and not make_surface(args.surface).minima:  # before any file is opened
             raise SpecError(f"--view distance: {echo(args.surface)} has no known minimum, so no distance to draw")
     with ExitStack() as stack:
         outputs = {option: _open_output(f"--{option}", getattr(args, option), stack) for option in OUTPUTS}
         files = {fmt: _open_output(f"--{fmt}", path, stack, binary=True) for fmt, path in figures.items()}
+        races = {fmt: _open_output(f"--{fmt}", path, stack, binary=True) for fmt, path in animations.items()}
         result = scenario.run()
         if files:
             from ui.export import figure_file
@@ -169,6 +193,10 @@ def run(args: argparse.Namespace) -> None:
             figure = result.figure(args.view)
             for fmt, stream in files.items():
                 stream.write(figure_file(figure, fmt, args.size))
+        for fmt, stream in races.items():
+            from ui.animation import race_file
+
+            stream.write(race_file(result, fmt, args.size, args.frames, args.fps, _progress_line(f"--{fmt}")))
         summary = result.summary().drop(columns=["run"])
         sys.stderr.write(summary.to_string(index=False, float_format=lambda v: f"{v:.6g}") + "\n")
         table = result.to_frame() if outputs["csv"] or outputs["json"] else None
@@ -178,6 +206,6 @@ def run(args: argparse.Namespace) -> None:
             outputs["json"].write(table.to_json(orient="records", indent=None) + "\n")
         if outputs["scenario"]:
             outputs["scenario"].write(scenario.to_json())
-        for stream in (*outputs.values(), *files.values()):
+        for stream in (*outputs.values(), *files.values(), *races.values()):
             if stream is not None:
                 stream.flush()  # write errors surface here, inside the try of main

@@ -118,6 +118,7 @@ def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
     for index, (view, figure) in enumerate(views):
         column = (left if index == 0 else right) if stacked else (left, right)[index % 2]
         charts.show(figure, f"lesson_{lesson.key}_{index}", charts.export_name("lessons", view, scene), column)
+    charts.offer_race(charts.export_name("lessons", "race", scene), first)
     verdict = st.success if measurement.held else st.warning
     verdict(("**Held here.** " if measurement.held else "**Did not hold here.** ") + measurement.summary)
     with st.expander("The measured numbers and the preset"):

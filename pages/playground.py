@@ -13,7 +13,7 @@ from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
 from spec_strings import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
-from ui.charts import export_name, show, show_table
+from ui.charts import export_name, offer_race, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
 from ui.controls import explicit, hold, param_control, steps_control
 from ui.figures import (
@@ -430,6 +430,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
         st.caption(markers_caption(surface, result))
     with right:
         show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))
+        offer_race(name("race"), result)
         distance = distance_figure(result, font_scale, extent.get("distance"))
         if distance is not None:
             show(distance, "pg_distance", name("distance"))

@@ -400,3 +400,30 @@ def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url)
     download.value.save_as(picture)
     assert Image.open(picture).size == (3 * 1280, 3 * 720)
     assert_no_exception(page)
+
+
+def test_the_race_downloads_as_a_gif_made_with_a_progress_bar(page: Page, app_url):
+    from PIL import Image
+
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["adam:lr=0.1", "gd:lr=0.01"], "steps": "120"}))
+    wait_for_app(page)
+    page.get_by_text("Save a chart for slides").click()
+    frames = page.get_by_label("Frames", exact=True)
+    frames.wait_for()
+    frames.fill("12")
+    frames.press("Enter")
+    wait_idle(page)
+    page.evaluate("""() => { window.progressSeen = false;
+        new MutationObserver(() => { if (document.querySelector('[data-testid="stProgress"]')) window.progressSeen = true; })
+            .observe(document.body, { subtree: true, childList: true }); }""")
+    page.get_by_text("Make the GIF").click()
+    button = page.get_by_text("Download playground-race-booth-adam-gd.gif")
+    button.wait_for(timeout=60_000)
+    assert page.evaluate("() => window.progressSeen")
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    path = ARTIFACTS_DIR / "race-booth.gif"
+    download.value.save_as(path)
+    gif = Image.open(path)
+    assert gif.n_frames == 12 and gif.size == (1280, 720)
+    assert_no_exception(page)

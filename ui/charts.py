@@ -109,9 +109,19 @@ def show_table(rows: list[dict]) -> None:
 EXPORTS = "optviz_exports"  # session state: the charts of the page's last run, by file name
 
 
+RACES = "optviz_races"  # session state: the results whose race the page offers as an animation
+MADE = "optviz_made_animation"  # session state: the last animation made (its inputs and bytes)
+
+
 def begin_page() -> None:
     """Forget the charts of the previous page (app.py, before it runs a page)."""
     st.session_state[EXPORTS] = {}
+    st.session_state[RACES] = {}
+
+
+def offer_race(name: str, result) -> None:
+    """Offer ``result``'s race in the export panel as an animated GIF or MP4 named ``name``."""
+    st.session_state.setdefault(RACES, {})[name] = result
 
 
 def show(figure, key: str, name: str, container=None, **options):
@@ -142,14 +152,19 @@ def export_panel() -> None:
     from ui.export import FORMATS, SIZES, browser, missing_browser
 
     shown = st.session_state.get(EXPORTS) or {}
+    races = st.session_state.get(RACES) or {}
     if not shown:
         return
-    with st.expander("Save a chart for slides (SVG, PDF, PNG)", key="export_open", on_change="rerun") as panel:
+    title = "Save a chart for slides (SVG, PDF, PNG)" + (", or the race (GIF, MP4)" if races else "")
+    with st.expander(title, key="export_open", on_change="rerun") as panel:
         if not panel.open:
             return
         if browser() is None:
             st.caption(missing_browser())
             return
+        if races:
+            _race_controls(races)
+            st.divider()
         names = list(shown)
         chart = st.selectbox("Chart", names, key="export_chart", format_func=lambda n: n.replace("-", " "))
         chart = chart if chart in shown else names[0]
@@ -171,3 +186,35 @@ def export_panel() -> None:
             f"{inert(chart)}.{fmt}, drawn by Chromium at the slide's size: the first file takes a few seconds, "
             "later ones less."
         )
+
+
+def _race_controls(races: dict) -> None:
+    """The race as an animated GIF or an MP4: made on request, with a progress bar, then
+    downloaded (a file of 60 frames takes a few seconds)."""
+    from ui.animation import ANIMATIONS, FPS, FRAMES, race_file
+    from ui.export import SIZES
+
+    st.markdown("**The race as an animation**")
+    name = next(iter(races))
+    columns = st.columns(4)
+    fmt = columns[0].segmented_control(
+        "Animation", list(ANIMATIONS), key="race_format", default="gif", format_func=str.upper
+    ) or "gif"  # fmt: skip
+    size = columns[1].segmented_control(
+        "Size", list(SIZES), key="race_size", default="1280x720", format_func=lambda s: s.replace("x", " × ")
+    ) or "1280x720"  # fmt: skip
+    frames = columns[2].number_input("Frames", *FRAMES, value=60, step=10, key="race_frames")
+    fps = columns[3].number_input("Frames per second", *FPS, value=15, step=1, key="race_fps")
+    result = races[name]
+    inputs = (name, id(result), fmt, size, int(frames), int(fps))
+    made = st.session_state.get(MADE)
+    if st.button(f"Make the {fmt.upper()}", key="race_make", icon=":material/movie:"):
+        bar = st.progress(0.0, text=f"Drawing {int(frames)} frames…")
+        data = race_file(result, fmt, size, int(frames), int(fps), lambda done: bar.progress(min(done, 1.0)))
+        bar.empty()
+        made = st.session_state[MADE] = (inputs, data)
+    if made is not None and made[0] == inputs:
+        st.download_button(
+            f"Download {name}.{fmt} ({len(made[1]) / 1e6:.1f} MB)", made[1], f"{name}.{fmt}", ANIMATIONS[fmt],
+            key="race_download", on_click="ignore", icon=":material/download:",
+        )  # fmt: skip
