@@ -308,6 +308,8 @@ def test_lessons_page_measures_every_claim_and_says_where_one_does_not_hold():
     # The counter-cases: AdaGrad with η₀ = 1, and the valley rotated by 45°.
     assert len(not_held) == 2 and all("Did not hold here" in text for text in not_held)
     assert "rotated by 45°" in not_held[1]
+    races = at.session_state["optviz_races"]  # the export panel offers each lesson's race
+    assert len(races) == 10 and all(name.startswith("lessons-race-") for name in races)
     before = [json.dumps(f["data"]) for f in figures(at)]
     at.slider(key="lessons_percent").set_value(50).run()
     assert not at.exception

@@ -195,7 +195,11 @@ def _race_controls(races: dict) -> None:
     from ui.export import SIZES
 
     st.markdown("**The race as an animation**")
-    name = next(iter(races))
+    names = list(races)
+    name = names[0]
+    if len(names) > 1:  # the Lessons page: one race per lesson
+        name = st.selectbox("Race", names, key="race_of", format_func=lambda n: n.replace("-", " "))
+        name = name if name in races else names[0]
     columns = st.columns(4)
     fmt = columns[0].segmented_control(
         "Animation", list(ANIMATIONS), key="race_format", default="gif", format_func=str.upper
