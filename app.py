@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from optim_core.lessons import LESSONS
+from ui import tutorial
 from ui.charts import begin_page, export_panel
 from ui.present import presenting
 from ui.warm import after_first_page, freeze_what_is_loaded
@@ -16,11 +18,16 @@ PAGES = [
     st.Page("pages/reference.py", title="Reference", icon=":material/menu_book:", url_path="reference"),
 ]
 
-# In presentation mode the sidebar is hidden, so the pages move to the top bar.
-page = st.navigation(PAGES, position="top" if presenting() else "sidebar")
+# In presentation mode the sidebar is hidden, so the pages move to the top bar. A student's link
+# that locks the page to one view or lesson, or hides the sidebar, shows no navigation at all.
+link = {key: st.query_params.get_all(key) for key in ("hide", "view", "lesson") if key in st.query_params}
+tutor, _ = tutorial.parse(link, lessons=tuple(lesson.key for lesson in LESSONS))
+locked = tutor.locked or "sidebar" in tutor.hide
+page = st.navigation(PAGES, position="hidden" if locked else "top" if presenting() else "sidebar")
 begin_page()
 page.run()
-export_panel()  # any chart of the page as a file for slides
+with st.container(key="tut-downloads-panel"):  # a student's link may hide it with the downloads
+    export_panel()  # any chart of the page as a file for slides
 after_first_page()  # make run: the engine's other loops compile now, after the first page
 # Streamlit collects garbage after every run: frozen, the loaded modules' objects are not rescanned.
 freeze_what_is_loaded()

@@ -12,10 +12,10 @@ from optim_core.optimizers import OPTIMIZERS
 from optim_core.schedules import SCHEDULES
 from optim_core.scrub import parse_target
 from spec_strings import SpecError
-from ui import charts, urlstate
+from ui import charts, tutorial, urlstate
 from ui.compute import run_lesson, scrub_view, surface_grid
 from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure
-from ui.present import URL_FIELD, header
+from ui.present import URL_FIELD, header, tutorial_page
 from ui.routing import route_through_app
 from ui.scrub import describe, scrub_bar
 from ui.state import PlaygroundState, to_query
@@ -24,8 +24,14 @@ route_through_app()
 
 URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100), URL_FIELD]
 st.session_state.setdefault("lessons_percent", 100)
-ignored = urlstate.restore("lessons", URL_FIELDS)  # before the header: a link may turn presentation on
+ignored = urlstate.restore("lessons", URL_FIELDS, others=("title", "hide", "lesson"))  # a link may turn presentation on
+# A lecturer's link: a title line, the sidebar hidden, one lesson alone (ui.tutorial).
+link = {key: st.query_params.get_all(key) for key in ("title", "hide", "lesson") if key in st.query_params}
+tutor, tutor_ignored = tutorial.parse(link, lessons=tuple(lesson.key for lesson in LESSONS))
+ignored += tutor_ignored + [f"hide: {h} is a control of the Playground's" for h in tutor.hide if h != "sidebar"]
+tutor = replace(tutor, hide=tuple(h for h in tutor.hide if h == "sidebar"))
 font_scale = header("Lessons")
+tutorial_page(tutor)
 st.markdown(
     "Each section states a claim of the lectures, runs it on a preset, and measures it live. The "
     "verdict comes from those numbers: where a claim does not hold, the page says so."
@@ -39,7 +45,7 @@ percent = st.slider(
     key="lessons_percent",
     help="Shorter or longer runs than the presets: every number and verdict below is measured again.",
 )
-urlstate.store("lessons", URL_FIELDS)
+urlstate.store("lessons", URL_FIELDS, keep=tutor.query())
 
 
 def playground_link(scenario) -> str:
@@ -118,7 +124,11 @@ def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
     for index, (view, figure) in enumerate(views):
         column = (left if index == 0 else right) if stacked else (left, right)[index % 2]
         charts.show(figure, f"lesson_{lesson.key}_{index}", charts.export_name("lessons", view, scene), column)
-    charts.offer_race(charts.export_name("lessons", "race", scene), first)
+    fraction, first_name = percent / 100, next(iter(results))
+    charts.offer_race(
+        charts.export_name("lessons", "race", scene), lambda: run_lesson(lesson.key, fraction)[0][first_name],
+        f"{lesson.key} {fraction}",
+    )  # fmt: skip
     verdict = st.success if measurement.held else st.warning
     verdict(("**Held here.** " if measurement.held else "**Did not hold here.** ") + measurement.summary)
     with st.expander("The measured numbers and the preset"):
@@ -137,4 +147,5 @@ def show_lesson(lesson: Lesson, parent: Lesson | None = None) -> None:
 
 
 for lesson in LESSONS:
-    show_lesson(lesson)
+    if tutor.lesson in (None, lesson.key):
+        show_lesson(lesson)

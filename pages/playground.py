@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from dataclasses import replace
 
 import streamlit as st
@@ -29,11 +30,13 @@ from ui.figures import (
     surface3d_figure,
 )
 from ui.player import clicked_point, player, screen_height
-from ui.present import PRESENT, header, on_phone
+from ui.present import PRESENT, header, on_phone, tutorial_page
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
 from ui.tables import inspect_rows, summary_table
+from ui.tutorial import HIDEABLE, TITLE_CHARS, Tutorial, clean_title
+from ui.tutorial import VIEWS as TUTORIAL_VIEWS
 from ui.urlstate import inert, warn_ignored
 
 route_through_app()
@@ -80,6 +83,7 @@ def seed_widgets(state: PlaygroundState) -> None:
     ss["pg_inspect"] = state.selected_step  # None: the last step, whatever the number of steps
     ss[PRESENT] = state.presentation
     ss["pg_scrub"] = state.scrub or NO_SCRUB
+    ss["pg_tutorial"] = state.tutorial
 
 
 def add_run(name: str, values: dict, label: str = "") -> None:
@@ -128,6 +132,7 @@ def state_from_widgets() -> PlaygroundState:
         seed=int(ss["pg_seed"]),
         selected_step=None if ss["pg_inspect"] is None or ss["pg_inspect"] >= steps else ss["pg_inspect"],
         presentation=bool(ss.get(PRESENT)),
+        tutorial=ss.get("pg_tutorial", Tutorial()),
     )
     scrub = ss.get("pg_scrub", NO_SCRUB)
     if scrub == NO_SCRUB:
@@ -219,10 +224,12 @@ if "pg_runs" not in ss or follow or (incoming and json.dumps(incoming, sort_keys
 
 font_scale = header("Playground")
 present = font_scale > 1
+tutor: Tutorial = ss.get("pg_tutorial", Tutorial())
+tutorial_page(tutor)
 warn_ignored(ss.get("pg_url_ignored", []))
 
 # ----- controls ----------------------------------------------------------------------------------
-with st.sidebar:
+with st.sidebar, st.container(key="tut-surface"):
     st.selectbox(
         "Surface",
         list(CATALOG),
@@ -235,14 +242,18 @@ with st.sidebar:
     with st.expander("Surface parameters", expanded=surface_name == "custom"):
         for param in surface_info.params:
             param_control(param, f"pg_s_{surface_name}_{param.name}", param.default, label=f"{param.name}: {param.doc}")
+with st.sidebar, st.container(key="tut-start"):
     st.caption("Start point (or click the contour)")
     sx, sy = st.columns(2)
     sx.number_input("x₀", key="pg_start_x", format="%.4g")
     sy.number_input("y₀", key="pg_start_y", format="%.4g")
+with st.sidebar, st.container(key="tut-steps"):
     steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
+with st.sidebar, st.container(key="tut-convention"):
     st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
     convention = ss["pg_convention"]
 
+with st.sidebar, st.container(key="tut-optimizers"):
     st.subheader("Optimizers")
     for rid in ss["pg_runs"]:
         name = ss[f"pg_run{rid}_name"]
@@ -269,6 +280,7 @@ with st.sidebar:
         add_col.selectbox("Add", list(OPTIMIZERS), key="pg_add", format_func=lambda n: OPTIMIZERS[n].display_name)
         button_col.button("Add run", on_click=on_add_run)
 
+with st.sidebar, st.container(key="tut-schedule"):
     st.subheader("Schedule")
     st.selectbox(
         r"Schedule of $\eta_t$", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name
@@ -280,6 +292,7 @@ with st.sidebar:
             continue  # optional keys (t_max, base_lr, ...) keep their documented defaults
         param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
     st.number_input("Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
+with st.sidebar, st.container(key="tut-scenario"):
     st.subheader("Scenario")
     st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
     if ss.get("pg_upload_error"):
@@ -316,6 +329,26 @@ def write_url(state: PlaygroundState) -> None:
 
 
 write_url(state)
+
+
+def link_for_students(state: PlaygroundState) -> None:
+    """A link to this scene for students: a title line, controls hidden, one view alone."""
+    with st.sidebar, st.expander("Copy link for students", icon=":material/link:"):
+        hide = st.multiselect("Hide", list(HIDEABLE), format_func=HIDEABLE.get, key="pg_tut_hide")
+        only = st.selectbox(
+            "Show", [None, *TUTORIAL_VIEWS], key="pg_tut_view",
+            format_func=lambda v: "every view" if v is None else f"{TUTORIAL_VIEWS[v]} alone",
+        )  # fmt: skip
+        title = st.text_input("Title line (plain text)", max_chars=TITLE_CHARS, key="pg_tut_title")
+        tutor = Tutorial(clean_title(title) or None, tuple(hide), only)
+        query = urllib.parse.urlencode(to_query(replace(state, tutorial=tutor)), doseq=True)
+        st.code(f"{st.context.url or ''}?{query}", language=None, wrap_lines=True)
+        st.caption(
+            "Copy it with the button at its corner. The link opens this scene; a page with one view alone has no navigation."
+        )
+
+
+link_for_students(state)
 
 # ----- views -------------------------------------------------------------------------------------
 CHARTS = (("contour", "pg_contour"), ("loss", "pg_loss"), ("distance", "pg_distance"), ("effective", "pg_eff"))
@@ -387,24 +420,31 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
         """Export file name: page, view and scene (surface and optimizers)."""
         return export_name("playground", view, scene)
 
+    only = state.tutorial.view  # a student's link may show one view alone
+
+    def wanted(view: str) -> bool:
+        return only is None or only == view
+
     # ----- scrub: one quantity at many values, moved in the browser ---------------------------------
     scenario = state.scenario()
     labels = [run.label for run in result.runs]
+    scrub_place = st.container(key="tut-scrub")
     choices = {NO_SCRUB: "Scrub: off", **{str(t): f"Scrub {describe(t, labels)}" for t in targets(scenario)}}
     if ss.get("pg_scrub") not in choices:
         ss["pg_scrub"] = NO_SCRUB
-    scrub_col, bar_col = st.columns([1, 3], vertical_alignment="bottom")
+    scrub_col, bar_col = scrub_place.columns([1, 3], vertical_alignment="bottom")
     scrub_col.selectbox(
         "Scrub", list(choices), key="pg_scrub", format_func=choices.__getitem__, label_visibility="collapsed",
         help="Pick a value to drag: every path, loss and rate moves while you drag (41 values or "
         "more, computed at once). Letting go sets the value.",
     )  # fmt: skip
     extent: dict = {}
-    if state.scrub is not None:
+    charts_here = tuple((view, key) for view, key in CHARTS if wanted(view))
+    if state.scrub is not None and charts_here:
         try:
             target = parse_target(state.scrub, scenario)
             centre = held_centre("pg_scrub_centres", state.scrub, current_value(scenario, target))
-            view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), CHARTS, centre)
+            view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), charts_here, centre)
             ss["pg_scrub_live"] = (target, [*view["values"]])
             with bar_col:
                 scrub_bar(view, "pg_scrub_bar", on_scrub_release, font_scale)
@@ -412,45 +452,56 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             bar_col.warning(f"No scrub: {inert(str(error))}")
 
     # Presenting, the sidebar is hidden and the page is wide: a square plot in three fifths of
-    # it left most of its figure empty at 1920 px (23 %), half of it leaves less.
-    left, right = st.columns([1, 1] if present else [3, 2])
-    with left:
-        show(
-            contour_figure(
-                surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
-                height=presentation_contour_height(screen_height("pg_player")) if present else None,
-                clickable=True, frames=False,
-            ),
-            "pg_contour", name("contour"),
-        )  # fmt: skip
-        player(
-            "pg_contour", animation_steps(result), animation_heads(result), "pg_player", font_scale, scene=scenario_json,
-            report_height=present, on_click=on_contour_click,
-        )  # fmt: skip
-        st.caption(markers_caption(surface, result))
+    # it left most of its figure empty at 1920 px (23 %), half of it leaves less. One view alone
+    # takes the page's width.
+    left, right = (st.container(), st.container()) if only else st.columns([1, 1] if present else [3, 2])
+    if wanted("contour"):
+        with left:
+            show(
+                contour_figure(
+                    surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
+                    height=presentation_contour_height(screen_height("pg_player")) if present else None,
+                    clickable=True, frames=False,
+                ),
+                "pg_contour", name("contour"),
+            )  # fmt: skip
+            player(
+                "pg_contour", animation_steps(result), animation_heads(result), "pg_player", font_scale, scene=scenario_json,
+                report_height=present, on_click=on_contour_click,
+            )  # fmt: skip
+            st.caption(markers_caption(surface, result))
+    offer_race(name("race"), lambda: run_scenario(scenario_json), scenario_json)
     with right:
-        show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))
-        offer_race(name("race"), result)
-        distance = distance_figure(result, font_scale, extent.get("distance"))
+        if wanted("loss"):
+            show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))
+        distance = distance_figure(result, font_scale, extent.get("distance")) if wanted("distance") else None
         if distance is not None:
             show(distance, "pg_distance", name("distance"))
-        st.caption(inert(surface_info.notes))
+        if only is None:
+            st.caption(inert(surface_info.notes))
 
-    left, right = st.columns(2)
-    with left:
-        show(effective_lr_figure(result, font_scale, extent.get("effective")), "pg_eff", name("effective-rate"))
-        st.caption(EFFECTIVE_RATE)
-    # Built and drawn only while open: in software rendering the 3D surface was most of a
-    # rerun's drawing time, below the first screen.
-    with right, st.expander("The surface in 3D", key="pg_3d_open", on_change="rerun") as panel:
-        if panel.open:
-            show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
+    left, right = (st.container(), st.container()) if only else st.columns(2)
+    if wanted("effective"):
+        with left:
+            show(effective_lr_figure(result, font_scale, extent.get("effective")), "pg_eff", name("effective-rate"))
+            st.caption(EFFECTIVE_RATE)
+    if only == "3d":
+        show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
+    elif only is None:
+        # Built and drawn only while open: in software rendering the 3D surface was most of a
+        # rerun's drawing time, below the first screen.
+        with right, st.expander("The surface in 3D", key="pg_3d_open", on_change="rerun") as panel:
+            if panel.open:
+                show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
 
-    at_one_step(state, scenario_json, font_scale, scene)
+    if wanted("step"):
+        at_one_step(state, scenario_json, font_scale, scene)
+    if only is not None:
+        return
 
     st.subheader("Summary")
     show_table(summary_table(result))
-    download_csv, download_json = st.columns(2)
+    download_csv, download_json = st.container(key="tut-downloads").columns(2)
     # A download reruns nothing ("ignore"): a rerun cost a round trip for nothing, and its
     # end let Streamlit collect the CSV it had just generated before the browser fetched it.
     download_csv.download_button(

@@ -310,6 +310,8 @@ def test_lessons_page_measures_every_claim_and_says_where_one_does_not_hold():
     assert "rotated by 45°" in not_held[1]
     races = at.session_state["optviz_races"]  # the export panel offers each lesson's race
     assert len(races) == 10 and all(name.startswith("lessons-race-") for name in races)
+    compute, identity = races[next(iter(races))]  # the way to the run, never the run itself
+    assert compute().positions.shape[1] > 10 and identity.endswith(" 1.0")
     before = [json.dumps(f["data"]) for f in figures(at)]
     at.slider(key="lessons_percent").set_value(50).run()
     assert not at.exception

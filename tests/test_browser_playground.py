@@ -427,3 +427,63 @@ def test_the_race_downloads_as_a_gif_made_with_a_progress_bar(page: Page, app_ur
     gif = Image.open(path)
     assert gif.n_frames == 12 and gif.size == (1280, 720)
     assert_no_exception(page)
+
+
+def test_a_link_for_students_hides_what_it_says_and_shows_its_title_as_text(page: Page, app_url):
+    title = "Week 3: <b>momentum</b> **now** [x](javascript:window.pwned=1)"
+    page.goto(url_with(app_url, {"surface": "booth", "steps": "80", "title": title, "hide": "surface,schedule"}))
+    wait_for_app(page)
+    heading = page.get_by_text("Week 3:", exact=False).first
+    assert heading.inner_text() == title  # every character as typed, nothing made markup
+    assert heading.locator("b, a, strong").count() == 0
+    assert not page.get_by_text("Surface", exact=True).first.is_visible()  # hidden, yet still applied
+    assert not page.get_by_text("Schedule", exact=True).first.is_visible()
+    assert page.get_by_text("Steps", exact=True).first.is_visible()
+    assert page.locator('[data-testid="stSidebarNav"]').is_visible()
+
+    # The lecturer's control builds the link: the sidebar hidden and the contour alone.
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["adam:lr=0.1", "gd:lr=0.01"], "steps": "80"}))
+    wait_for_app(page)
+    page.get_by_text("Copy link for students").click()
+    box = page.get_by_label("Title line (plain text)")
+    box.fill("Contour only")
+    box.press("Enter")
+    wait_idle(page)
+    hide = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Hide", exact=True))
+    hide.click()
+    page.get_by_role("option", name="the whole sidebar").click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    view = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Show", exact=True))
+    view.click()
+    page.get_by_role("option", name="the contour alone").click()
+    wait_idle(page)
+    link = page.locator('[data-testid="stCode"]').inner_text().strip()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
+    assert query["title"] == ["Contour only"] and query["hide"] == ["sidebar"] and query["view"] == ["contour"]
+    assert query["opt"] == ["adam:lr=0.1", "gd:lr=0.01"]  # the scene as it is
+
+    page.goto(link)
+    wait_for_app(page)
+    assert page.get_by_text("Contour only", exact=True).is_visible()
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.locator('[data-testid="stSidebarNav"], [data-testid="stTopNavLink"]').count() == 0  # locked
+    assert page.locator(".js-plotly-plot").count() == 1  # the contour alone
+    assert page.evaluate("() => window.pwned === undefined")
+    page.screenshot(path=str(ARTIFACTS_DIR / "playground-link-for-students.png"))
+    assert_no_exception(page)
+
+
+def test_a_link_locks_the_lessons_page_to_one_lesson(page: Page, app_url):
+    query = urllib.parse.urlencode({"lesson": "adam-bias", "title": "Why bias correction", "hide": "sidebar,steps"})
+    page.goto(f"{app_url}/lessons?{query}")
+    wait_for_app(page)
+    headers = page.locator('[data-testid="stHeading"] h2').all_inner_texts()
+    assert len(headers) == 1 and "bias correction" in headers[0]
+    assert page.get_by_text("Why bias correction", exact=True).is_visible()
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.locator('[data-testid="stSidebarNav"], [data-testid="stTopNavLink"]').count() == 0
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    assert "hide: steps is a control of the Playground's" in warning
+    assert "lesson=adam-bias" in page.url and "title=" in page.url  # the link stays as it came
+    assert_no_exception(page)

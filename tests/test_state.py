@@ -91,3 +91,26 @@ def test_markup_in_a_link_is_only_ever_text():
     parsed = from_query(as_query({"surface": "<img src=x onerror=alert(1)>", "<script>": "1"}))
     assert parsed.state.surface == DEFAULT_SURFACE
     assert all("<img" not in item or "unknown surface" in item for item in parsed.ignored)
+
+
+# ----- a lecturer's link for students (ui.tutorial) -----------------------------------------------
+def test_a_link_for_students_round_trips_and_names_what_it_ignores():
+    from ui.tutorial import TITLE_CHARS, Tutorial
+
+    link = {
+        "surface": ["booth"], "title": ["Week 3:\x00 momentum\n<b>now</b>"], "hide": ["surface,steps,steps,nope"],
+        "view": ["contour"],
+    }  # fmt: skip
+    parsed = from_query(link)
+    tutor = parsed.state.tutorial
+    assert tutor == Tutorial("Week 3: momentum <b>now</b>", ("surface", "steps"), "contour")
+    assert tutor.locked and tutor.hides("steps") and not tutor.hides("start")
+    assert parsed.ignored == ["hide: 'nope' is not one of sidebar, surface, start, steps, convention, optimizers, "
+                              "schedule, scenario, scrub, downloads"]  # fmt: skip
+    again = from_query({k: v if isinstance(v, list) else [v] for k, v in to_query(parsed.state).items()})
+    assert again.state == parsed.state and not again.ignored
+    bad = from_query({"view": ["heatmap"], "title": ["x" * 500], "lesson": ["adam"]})
+    assert bad.state.tutorial == Tutorial("x" * TITLE_CHARS)
+    assert "view: 'heatmap' is not one of contour, loss, distance, effective, 3d, step" in bad.ignored
+    assert "unknown parameter 'lesson'" in bad.ignored  # a lesson locks the Lessons page, not this one
+    assert from_query({"title": ["\n\t "]}).state.tutorial == Tutorial()

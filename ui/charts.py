@@ -119,9 +119,13 @@ def begin_page() -> None:
     st.session_state[RACES] = {}
 
 
-def offer_race(name: str, result) -> None:
-    """Offer ``result``'s race in the export panel as an animated GIF or MP4 named ``name``."""
-    st.session_state.setdefault(RACES, {})[name] = result
+def offer_race(name: str, compute, identity: str) -> None:
+    """Offer a race in the export panel as an animated GIF or MP4 named ``name``: ``compute()``
+    gives its Result (from the cache) when asked, ``identity`` tells one scene from another.
+
+    The session keeps the way to the run, never the run: a closed session lives on for a
+    while, and a Result held there would outlive the cache's budget."""
+    st.session_state.setdefault(RACES, {})[name] = (compute, identity)
 
 
 def show(figure, key: str, name: str, container=None, **options):
@@ -209,12 +213,12 @@ def _race_controls(races: dict) -> None:
     ) or "1280x720"  # fmt: skip
     frames = columns[2].number_input("Frames", *FRAMES, value=60, step=10, key="race_frames")
     fps = columns[3].number_input("Frames per second", *FPS, value=15, step=1, key="race_fps")
-    result = races[name]
-    inputs = (name, id(result), fmt, size, int(frames), int(fps))
+    compute, identity = races[name]
+    inputs = (name, identity, fmt, size, int(frames), int(fps))
     made = st.session_state.get(MADE)
     if st.button(f"Make the {fmt.upper()}", key="race_make", icon=":material/movie:"):
         bar = st.progress(0.0, text=f"Drawing {int(frames)} frames…")
-        data = race_file(result, fmt, size, int(frames), int(fps), lambda done: bar.progress(min(done, 1.0)))
+        data = race_file(compute(), fmt, size, int(frames), int(fps), lambda done: bar.progress(min(done, 1.0)))
         bar.empty()
         made = st.session_state[MADE] = (inputs, data)
     if made is not None and made[0] == inputs:

@@ -11,7 +11,8 @@ import streamlit as st
 
 from ui.controls import hold
 from ui.style import PRESENTATION_SCALE
-from ui.urlstate import Field
+from ui.tutorial import HIDEABLE
+from ui.urlstate import Field, inert
 
 PRESENT = "presentation"
 TOGGLE = "present_toggle"
@@ -66,3 +67,23 @@ def header(title: str) -> float:
             unsafe_allow_html=True,
         )
     return PRESENTATION_SCALE if on else 1.0
+
+
+# The sidebar and its collapse control (presentation mode hides them the same way).
+SIDEBAR_CSS = (
+    "[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stExpandSidebarButton']"
+)
+
+
+def tutorial_page(tutor) -> None:
+    """A lecturer's link (``ui.tutorial.Tutorial``): its title line as plain text, and the groups
+    of controls it hides out of sight (each group is a container keyed ``tut-<group>``)."""
+    if tutor.title:
+        st.markdown(f"#### {inert(tutor.title)}")  # every mark of the title escaped: text, never markup
+    hidden = [group for group in HIDEABLE if tutor.hides(group)]
+    rules = [f"[class*='st-key-tut-{group}']" for group in hidden if group != "sidebar"]
+    if "sidebar" in tutor.hide:
+        rules.append(SIDEBAR_CSS)
+    if rules:
+        # Fixed names only (checked against HIDEABLE), no text from the link.
+        st.markdown(f"<style>{', '.join(rules)} {{display: none;}}</style>", unsafe_allow_html=True)

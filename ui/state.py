@@ -20,6 +20,8 @@ from optim_core.optimizers import CONVENTIONS
 from optim_core.scrub import parse_target
 from spec_strings import Param, SpecError, echo
 from surfaces import CATALOG, make_surface, parse_surface_spec
+from ui import tutorial
+from ui.tutorial import Tutorial
 
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "adagrad", "rmsprop", "adam")
 MAX_RUNS = 12
@@ -32,7 +34,21 @@ PLAYGROUND_STEPS = replace(STEPS, high=5000)
 # Rosenbrock every default run stalled mid-valley (final loss 0.10-0.24) and AdaGrad's rate was
 # flat after 5 steps. It costs 15 ms a run and 15 ms for its contour grid (2026-12-03).
 DEFAULT_SURFACE = "sparse_dense"
-KEYS = ("surface", "opt", "start", "steps", "schedule", "conv", "seed", "step", "present", "scrub")
+KEYS = (
+    "surface",
+    "opt",
+    "start",
+    "steps",
+    "schedule",
+    "conv",
+    "seed",
+    "step",
+    "present",
+    "scrub",
+    "title",
+    "hide",
+    "view",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class PlaygroundState:
     selected_step: int | None = None  # the step the arrows inspect (None: the last)
     presentation: bool = False
     scrub: str | None = None  # the quantity the scrub slider moves (optim_core.scrub.Target), if any
+    tutorial: Tutorial = field(default_factory=Tutorial)  # a lecturer's link: title line, hidden controls, one view
 
     def resolved_optimizers(self) -> tuple[str, ...]:
         if self.optimizers:
@@ -165,6 +182,9 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
         else:
             ignored.append(f"present: {echo(present)} is not 0 or 1")
     state, ignored = _runnable(state, ignored)
+    tutor, tutor_ignored = tutorial.parse({key: params[key] for key in ("title", "hide", "view") if key in params})
+    state = replace(state, tutorial=tutor)
+    ignored += tutor_ignored
     scrub = single("scrub")
     if scrub is not None:
         try:
@@ -220,6 +240,7 @@ def to_query(state: PlaygroundState) -> dict[str, str | list[str]]:
         out["present"] = "1"
     if state.scrub is not None:
         out["scrub"] = state.scrub
+    out.update(state.tutorial.query())
     return out
 
 

@@ -33,15 +33,16 @@ def _history(page: str) -> list[str]:
     return st.session_state.setdefault(f"_url_written_{page}", [])
 
 
-def restore(page: str, fields: Sequence[Field]) -> list[str]:
-    """Seed the widgets from the URL when it is new to this page; the parts that were ignored."""
+def restore(page: str, fields: Sequence[Field], others: Sequence[str] = ()) -> list[str]:
+    """Seed the widgets from the URL when it is new to this page; the parts that were ignored.
+    ``others``: keys the page reads itself (a tutorial link's), not unknown."""
     incoming = {key: st.query_params.get_all(key) for key in st.query_params}
     first = f"_url_seen_{page}" not in st.session_state
     st.session_state[f"_url_seen_{page}"] = True
     if not incoming or (not first and json.dumps(incoming, sort_keys=True) in _history(page)):
         return []
     known = {field.url_key: field for field in fields}
-    ignored = [f"unknown parameter {echo(key, 30)}" for key in incoming if key not in known]
+    ignored = [f"unknown parameter {echo(key, 30)}" for key in incoming if key not in known and key not in others]
     for key, values in incoming.items():
         field = known.get(key)
         if field is None:
@@ -53,13 +54,15 @@ def restore(page: str, fields: Sequence[Field]) -> list[str]:
     return ignored
 
 
-def store(page: str, fields: Sequence[Field]) -> None:
-    """Write the widgets' current values into the URL (and remember it as written here)."""
+def store(page: str, fields: Sequence[Field], keep: dict[str, str] | None = None) -> None:
+    """Write the widgets' current values into the URL (and remember it as written here), with
+    the parts in ``keep`` (a tutorial link's) left in it."""
     wanted = {
         field.url_key: [field.format(st.session_state[field.widget])]
         for field in fields
         if st.session_state.get(field.widget) is not None and st.session_state[field.widget] != field.default
     }
+    wanted.update({key: [value] for key, value in (keep or {}).items()})
     history = _history(page)
     key = json.dumps(wanted, sort_keys=True)
     if key not in history:
