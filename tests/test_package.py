@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,21 +25,26 @@ SOURCES = (
 
 
 def install(tmp_path_factory, *options: str) -> dict[str, Path]:
-    """`pip install [options] .` of a copy of the sources (setuptools writes build/ and
-    *.egg-info beside them) into a fresh prefix; the dependencies are the test venv's own."""
-    prefix, source = tmp_path_factory.mktemp("prefix"), tmp_path_factory.mktemp("source")
+    """A fresh venv with `pip install [options] .` of a copy of the sources in it (setuptools
+    writes build/ and *.egg-info beside them). The venv has no pip or packages of its own: a
+    .pth file lends it the test venv's (the dependencies, and a setuptools new enough to
+    build without a download)."""
+    venv, source = tmp_path_factory.mktemp("venv"), tmp_path_factory.mktemp("source")
     for name in SOURCES:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    scheme = sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})
+    site, scripts = Path(scheme["purelib"]), Path(scheme["scripts"])
+    (site / "lent-by-the-test-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = scripts / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--prefix", str(prefix),
-         *options, "."],
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", *options, "."],
         cwd=source, check=True, capture_output=True,
     )  # fmt: skip
-    scheme = sysconfig.get_paths(vars={"base": str(prefix), "platbase": str(prefix)})
-    return {"prefix": prefix, "source": source, "site": Path(scheme["purelib"]), "bin": Path(scheme["scripts"])}
+    return {"prefix": venv, "source": source, "site": site, "bin": scripts, "python": python}
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +54,15 @@ def installed(tmp_path_factory) -> dict[str, Path]:
 
 def test_an_editable_install_runs_the_sources_in_place(tmp_path_factory, tmp_path):
     editable = install(tmp_path_factory, "-e")
-    code = (
-        f"import site; site.addsitedir({str(editable['site'])!r})\n"  # where pip put the editable finder
-        "import optim_core\nfrom ui.launch import app_dir\nprint(optim_core.__file__, app_dir())"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    code = "import optim_core\nfrom ui.launch import app_dir\nprint(optim_core.__file__, app_dir())"
+    out = subprocess.run([editable["python"], "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     module, app = out.stdout.split()
     assert Path(module) == editable["source"] / "optim_core" / "__init__.py" and Path(app) == editable["source"]
 
 
 def run_elsewhere(installed, code: str, cwd: Path) -> str:
-    """``code`` in a Python that finds the installed copy and not the checkout (run from ``cwd``)."""
-    env = {**os.environ, "PYTHONPATH": str(installed["site"])}
-    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    """``code`` run by the fresh venv's Python from ``cwd``, away from the checkout."""
+    out = subprocess.run([installed["python"], "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
     return out.stdout
 
 
@@ -107,10 +107,9 @@ def test_the_example_notebook_runs_top_to_bottom(installed, tmp_path):
 @pytest.mark.browser
 def test_the_console_script_serves_the_app(installed, tmp_path, page):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(installed["site"])}
     server = subprocess.Popen(
         [str(installed["bin"] / "optim-viz"), "--server.port", str(port), "--server.headless", "true"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
