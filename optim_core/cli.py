@@ -175,13 +175,13 @@ def run(args: argparse.Namespace) -> None:
 
         if browser() is None:
             raise SpecError(missing_browser())
+    if figures and args.view == "distance" and not make_surface(args.surface).minima:  # before any file is opened
+        raise SpecError(f"--view distance: {echo(args.surface)} has no known minimum, so no distance to draw")
     if animations:
         from ui.animation import check_animation
 
         for fmt in animations:
             check_animation(fmt, args.size, args.frames, args.fps)
-        if args.view == "distance" and not make_surface(args.surface).minima:  # before any file is opened
-            raise SpecError(f"--view distance: {echo(args.surface)} has no known minimum, so no distance to draw")
     with ExitStack() as stack:
         outputs = {option: _open_output(f"--{option}", getattr(args, option), stack) for option in OUTPUTS}
         files = {fmt: _open_output(f"--{fmt}", path, stack, binary=True) for fmt, path in figures.items()}

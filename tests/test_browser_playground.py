@@ -366,7 +366,8 @@ def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url)
     page.goto(url_with(app_url, {"surface": "rosenbrock", "opt": ["adam:lr=0.05", "gd:lr=0.001"], "steps": "80"}))
     wait_for_app(page)
     page.get_by_text("Save a chart for slides").click()
-    button = page.get_by_text("Download the SVG")
+    charts = page.locator(".st-key-export-chart")  # the race has controls of its own above
+    button = charts.get_by_text("Download the SVG")
     button.wait_for()
     with page.expect_download(timeout=60_000) as download:
         button.click()
@@ -377,9 +378,9 @@ def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url)
     assert "data:image/png;base64" in text  # the surface's picture, not the page's media URL
     assert "Adam" in text or "adam" in text  # the legend
 
-    page.get_by_text("PDF", exact=True).click()
-    page.get_by_text("1920 × 1080").click()
-    button = page.get_by_text("Download the PDF")
+    charts.get_by_text("PDF", exact=True).click()
+    charts.get_by_text("1920 × 1080").click()
+    button = charts.get_by_text("Download the PDF")
     button.wait_for()
     wait_idle(page)
     with page.expect_download(timeout=60_000) as download:
@@ -389,9 +390,9 @@ def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url)
     box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]+)\]", pdf).group(1).split()]
     assert box[2] / box[3] == pytest.approx(1920 / 1080, rel=1e-3)  # the slide's shape
 
-    page.get_by_text("PNG (3×)", exact=True).click()
-    page.get_by_text("1280 × 720").click()
-    button = page.get_by_text("Download the PNG")
+    charts.get_by_text("PNG (3×)", exact=True).click()
+    charts.get_by_text("1280 × 720").click()
+    button = charts.get_by_text("Download the PNG")
     button.wait_for()
     wait_idle(page)
     with page.expect_download(timeout=60_000) as download:
@@ -486,4 +487,25 @@ def test_a_link_locks_the_lessons_page_to_one_lesson(page: Page, app_url):
     warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "hide: steps is a control of the Playground's" in warning
     assert "lesson=adam-bias" in page.url and "title=" in page.url  # the link stays as it came
+    assert_no_exception(page)
+
+
+def test_a_lesson_downloads_its_race_as_a_gif(page: Page, app_url):
+    from PIL import Image
+
+    page.goto(f"{app_url}/lessons?lesson=nag")
+    wait_for_app(page)
+    page.get_by_text("Save a chart for slides").click()
+    frames = page.get_by_label("Frames", exact=True)
+    frames.wait_for()
+    frames.fill("10")
+    frames.press("Enter")
+    wait_idle(page)
+    page.get_by_text("Make the GIF").click()
+    button = page.get_by_text("Download lessons-race-nag", exact=False)
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    gif = Image.open(download.value.path())
+    assert gif.n_frames == 10 and gif.size == (1280, 720)
     assert_no_exception(page)

@@ -153,7 +153,7 @@ def export_panel() -> None:
     """At the foot of every page: any chart of the page as an SVG, PDF or 3× PNG file at a
     slide's size. Its controls are built only while it is open (a closed panel costs a rerun
     nothing), and they rerun this panel alone."""
-    from ui.export import FORMATS, SIZES, browser, missing_browser
+    from ui.export import browser, missing_browser
 
     shown = st.session_state.get(EXPORTS) or {}
     races = st.session_state.get(RACES) or {}
@@ -167,8 +167,17 @@ def export_panel() -> None:
             st.caption(missing_browser())
             return
         if races:
-            _race_controls(races)
+            with st.container(key="export-race"):
+                _race_controls(races)
             st.divider()
+        _chart_controls(shown)
+
+
+def _chart_controls(shown: dict) -> None:
+    """Any chart of the page as an SVG, PDF or 3× PNG file at a slide's size."""
+    from ui.export import FORMATS, SIZES
+
+    with st.container(key="export-chart"):
         names = list(shown)
         chart = st.selectbox("Chart", names, key="export_chart", format_func=lambda n: n.replace("-", " "))
         chart = chart if chart in shown else names[0]
