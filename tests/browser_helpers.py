@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
 ARTIFACTS_DIR.mkdir(exist_ok=True)
@@ -41,10 +42,16 @@ def wait_for_app(page: Page, timeout: float = 60_000) -> None:
 
 # While a script runs, Streamlit 1.67 shows this icon in the status widget (its only text is an
 # aria-label) and marks the elements it has not redrawn yet as stale. test_browser checks on a
-# slow page that the icon does appear, so a change of this markup fails loudly there.
+# slow page that the icon does appear, so a change of this markup fails loudly there. The icon
+# shows about 0.4 s after a run starts, and before the first run there is none: the app's own
+# marks (data-test-script-state, data-test-connection-state, which Streamlit keeps for its
+# tests) say at once whether a run is going on and whether the page is connected at all. A CI
+# run read a Lessons page as idle with none of its 21 charts drawn.
 RUNNING_ICON = '[data-testid="stStatusWidgetRunningIcon"]'
-IDLE_JS = f"""() => !document.querySelector('{RUNNING_ICON}')
-    && !document.querySelector('[data-stale="true"]')"""
+IDLE_JS = f"""() => {{ const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && !document.querySelector('{RUNNING_ICON}') && !document.querySelector('[data-stale="true"]'); }}"""
 
 
 def wait_idle(page: Page, timeout: float = 60_000, settle: int = 150) -> None:
@@ -103,3 +110,20 @@ def nudge_slider(page: Page, label: str, key: str = "ArrowRight", presses: int =
             return value
     page.screenshot(path=str(ARTIFACTS_DIR / "slider-did-not-move.png"))
     raise AssertionError(f"the slider {label!r} did not move from {before}")
+
+
+def open_list(box) -> None:
+    """Open a select box's list of options. Streamlit 1.67 draws a react-aria combo box, whose
+    list a click on its button did not open under Playwright; Arrow Down opens it, as for a
+    keyboard user. A rerun that redraws the box meanwhile drops the key (seen once in CI on
+    loaded cores): it is pressed again, up to three times."""
+    field = box.locator('input[role="combobox"]')
+    for attempt in range(3):
+        field.focus()
+        field.press("ArrowDown")
+        try:
+            box.page.locator('[role="option"]').first.wait_for(timeout=5_000 if attempt < 2 else 10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise

@@ -4,9 +4,16 @@ Playground through its select box, and one other option of every select box on e
 from __future__ import annotations
 
 import pytest
-from browser_helpers import ARTIFACTS_DIR, assert_no_exception, chart_digest, wait_for_app, wait_for_change, wait_idle
+from browser_helpers import (
+    ARTIFACTS_DIR,
+    assert_no_exception,
+    chart_digest,
+    open_list,
+    wait_for_app,
+    wait_for_change,
+    wait_idle,
+)
 from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from optim_core.schedules import SCHEDULES
 from surfaces import CATALOG
@@ -21,23 +28,6 @@ def choose(page: Page, label: str, option: str) -> None:
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
     open_list(box)
     page.locator('[role="option"]').filter(has_text=option).first.click()
-
-
-def open_list(box) -> None:
-    """Open a select box's list of options. Streamlit 1.67 draws a react-aria combo box, whose
-    list a click on its button did not open under Playwright; Arrow Down opens it, as for a
-    keyboard user. A rerun that redraws the box meanwhile drops the key (seen once in CI on
-    loaded cores): it is pressed again, up to three times."""
-    field = box.locator('input[role="combobox"]')
-    for attempt in range(3):
-        field.focus()
-        field.press("ArrowDown")
-        try:
-            box.page.locator('[role="option"]').first.wait_for(timeout=5_000 if attempt < 2 else 10_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
 
 
 def charts_hold_data(page: Page) -> None:

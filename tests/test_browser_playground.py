@@ -15,6 +15,7 @@ from browser_helpers import (
     RUNNING_ICON,
     assert_no_exception,
     chart_digest,
+    open_list,
     slider,
     wait_for_app,
     wait_for_change,
@@ -451,12 +452,12 @@ def test_a_link_for_students_hides_what_it_says_and_shows_its_title_as_text(page
     box.press("Enter")
     wait_idle(page)
     hide = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Hide", exact=True))
-    hide.click()
+    open_list(hide)
     page.get_by_role("option", name="the whole sidebar").click()
     page.keyboard.press("Escape")
     wait_idle(page)
     view = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Show", exact=True))
-    view.click()
+    open_list(view)
     page.get_by_role("option", name="the contour alone").click()
     wait_idle(page)
     link = page.locator('[data-testid="stCode"]').inner_text().strip()
