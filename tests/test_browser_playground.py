@@ -379,42 +379,43 @@ def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url)
     assert "data:image/png;base64" in text  # the surface's picture, not the page's media URL
     assert "Adam" in text or "adam" in text  # the legend
 
-    charts.get_by_text("PDF", exact=True).click()
-    charts.get_by_text("1920 × 1080").click()
-    button = charts.get_by_text("Download the PDF")
-    button.wait_for()
-    wait_idle(page)
-    with page.expect_download(timeout=60_000) as download:
-        button.click()
-    pdf = download.value.path().read_bytes()
+    def download(fmt: str, label: str, size: str):
+        charts.get_by_text(label, exact=True).click()
+        charts.get_by_text(size).click()
+        button = charts.get_by_text(f"Download the {fmt}")
+        button.wait_for()
+        wait_idle(page)
+        with page.expect_download(timeout=60_000) as file:
+            button.click()
+        return file.value
+
+    pdf = download("PDF", "PDF", "1920 × 1080").path().read_bytes()
     assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-64:]
     box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]+)\]", pdf).group(1).split()]
     assert box[2] / box[3] == pytest.approx(1920 / 1080, rel=1e-3)  # the slide's shape
 
-    charts.get_by_text("PNG (3×)", exact=True).click()
-    charts.get_by_text("1280 × 720").click()
-    button = charts.get_by_text("Download the PNG")
-    button.wait_for()
-    wait_idle(page)
-    with page.expect_download(timeout=60_000) as download:
-        button.click()
     picture = ARTIFACTS_DIR / "export-contour-1280x720.png"
-    download.value.save_as(picture)
+    download("PNG", "PNG (3×)", "1280 × 720").save_as(picture)
     assert Image.open(picture).size == (3 * 1280, 3 * 720)
     assert_no_exception(page)
+
+
+def open_race_panel(page: Page, frames: int) -> None:
+    """Once the page is drawn: open the export panel and ask for ``frames`` frames."""
+    wait_for_app(page)
+    page.get_by_text("Save a chart for slides").click()
+    box = page.get_by_label("Frames", exact=True)
+    box.wait_for()
+    box.fill(str(frames))
+    box.press("Enter")
+    wait_idle(page)
 
 
 def test_the_race_downloads_as_a_gif_made_with_a_progress_bar(page: Page, app_url):
     from PIL import Image
 
     page.goto(url_with(app_url, {"surface": "booth", "opt": ["adam:lr=0.1", "gd:lr=0.01"], "steps": "120"}))
-    wait_for_app(page)
-    page.get_by_text("Save a chart for slides").click()
-    frames = page.get_by_label("Frames", exact=True)
-    frames.wait_for()
-    frames.fill("12")
-    frames.press("Enter")
-    wait_idle(page)
+    open_race_panel(page, frames=12)
     page.evaluate("""() => { window.progressSeen = false;
         new MutationObserver(() => { if (document.querySelector('[data-testid="stProgress"]')) window.progressSeen = true; })
             .observe(document.body, { subtree: true, childList: true }); }""")
@@ -495,13 +496,7 @@ def test_a_lesson_downloads_its_race_as_a_gif(page: Page, app_url):
     from PIL import Image
 
     page.goto(f"{app_url}/lessons?lesson=nag")
-    wait_for_app(page)
-    page.get_by_text("Save a chart for slides").click()
-    frames = page.get_by_label("Frames", exact=True)
-    frames.wait_for()
-    frames.fill("10")
-    frames.press("Enter")
-    wait_idle(page)
+    open_race_panel(page, frames=10)
     page.get_by_text("Make the GIF").click()
     button = page.get_by_text("Download lessons-race-nag", exact=False)
     button.wait_for(timeout=60_000)

@@ -452,9 +452,6 @@ def test_numba_cache_is_dropped_when_an_inlined_source_changes(tmp_path):
 def test_sympy_is_loaded_by_the_first_typed_function_and_pandas_by_no_playground_table():
     """sympy (about 40 MB of a server's memory) comes with the first typed function only, and
     pandas (70 MB with pyarrow) with no table the Playground shows."""
-    import subprocess
-    import sys
-    from pathlib import Path
 
     code = (
         "import sys, surfaces, optim_core.api, ui.figures, ui.compute, ui.state, ui.charts, ui.tables\n"
@@ -464,9 +461,7 @@ def test_sympy_is_loaded_by_the_first_typed_function_and_pandas_by_no_playground
         "surfaces.make_surface('custom:expr=x**2+y**2')\n"
         "print(before, 'sympy' in sys.modules, 'pandas' in sys.modules)"
     )
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
-    assert out.stdout.split() == ["False", "True", "False"]
+    assert in_fresh_python(code).split() == ["False", "True", "False"]
 
 
 def test_make_run_compiles_the_rest_of_the_engine_once_after_the_first_page(monkeypatch):
@@ -489,7 +484,6 @@ def test_make_run_compiles_the_rest_of_the_engine_once_after_the_first_page(monk
 def test_the_server_freezes_what_a_page_loaded_so_that_a_rerun_collects_only_its_own_objects():
     """Streamlit collects garbage (gc.collect(2)) after every script run. Without the freeze that
     scanned every object of every loaded module: 107-120 ms of a Playground rerun, GIL held."""
-    import subprocess
 
     code = (
         "import gc\n"
@@ -501,9 +495,7 @@ def test_the_server_freezes_what_a_page_loaded_so_that_a_rerun_collects_only_its
         "app.run()\n"
         "print(frozen, gc.get_freeze_count(), len(gc.get_objects()))"
     )
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
-    frozen, frozen_later, tracked = map(int, out.stdout.split())
+    frozen, frozen_later, tracked = map(int, in_fresh_python(code).split())
     assert frozen > 100_000  # the modules of the first page: numpy, plotly, streamlit, the app
     assert frozen_later <= frozen  # a rerun that loaded nothing new freezes nothing more (freed ones leave)
     assert tracked < frozen / 10  # what a rerun's collection still scans
@@ -526,16 +518,13 @@ def test_freezing_happens_again_only_when_modules_were_loaded(monkeypatch):
 def test_the_packages_import_in_any_order_without_a_cycle():
     """The spec grammar is a leaf: surfaces loads without the optimizer core, and the core loads
     eagerly (no lazy names left to hide a cycle)."""
-    import subprocess
 
-    root = Path(__file__).resolve().parent.parent
     for code in (
         "import surfaces, sys; print('optim_core' in sys.modules)",
         "import optim_core, surfaces; print(optim_core.simulate.__module__ == 'optim_core.api')",
         "import spec_strings, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('optim_core', 'surfaces', 'ui')) == [])",
     ):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
-        assert out.stdout.strip() == ("False" if code.startswith("import surfaces") else "True"), code
+        assert in_fresh_python(code).strip() == ("False" if code.startswith("import surfaces") else "True"), code
 
 
 def test_one_lookup_each_for_a_suggested_and_a_default_rate():
@@ -547,3 +536,11 @@ def test_one_lookup_each_for_a_suggested_and_a_default_rate():
     info = CATALOG["rosenbrock"].info
     assert info.suggested_lr("adam") == info.suggested["adam"]["lr"] > 0
     assert info.suggested_lr("no such optimizer") is None
+
+
+def in_fresh_python(code: str) -> str:
+    """What ``python -c code`` prints, run from the checkout in a new interpreter."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True).stdout

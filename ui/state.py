@@ -117,10 +117,7 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
     ignored: list[str] = []
 
     def single(key: str) -> str | None:
-        values = params.get(key) or []
-        if len(values) > 1:
-            ignored.append(f"{key}: given {len(values)} times, used the first")
-        return values[0] if values else None
+        return tutorial.first_value(params, key, ignored)
 
     for key in params:
         if key not in KEYS:

@@ -76,15 +76,20 @@ def clean_title(text: str) -> str:
     return " ".join(printable.split())[:TITLE_CHARS]
 
 
+def first_value(params: dict[str, list[str]], key: str, ignored: list[str]) -> str | None:
+    """A link's value of ``key``: its first (a repeat is named in ``ignored``), or None."""
+    values = params.get(key) or []
+    if len(values) > 1:
+        ignored.append(f"{key}: given {len(values)} times, used the first")
+    return values[0] if values else None
+
+
 def parse(params: dict[str, list[str]], lessons: tuple[str, ...] = ()) -> tuple[Tutorial, list[str]]:
     """The tutorial parts of a link (each key -> all its values), and one sentence per part ignored."""
     ignored: list[str] = []
 
     def single(key: str) -> str | None:
-        values = params.get(key) or []
-        if len(values) > 1:
-            ignored.append(f"{key}: given {len(values)} times, used the first")
-        return values[0] if values else None
+        return first_value(params, key, ignored)
 
     title = single("title")
     if title is not None:
