@@ -20,7 +20,7 @@ PAGES = [
 
 # In presentation mode the sidebar is hidden, so the pages move to the top bar. A student's link
 # that locks the page to one view or lesson, or hides the sidebar, shows no navigation at all.
-link = {key: st.query_params.get_all(key) for key in ("hide", "view", "lesson") if key in st.query_params}
+link = {key: st.query_params.get_all(key) for key in tutorial.KEYS if key in st.query_params}
 tutor, _ = tutorial.parse(link, lessons=tuple(lesson.key for lesson in LESSONS))
 locked = tutor.locked or "sidebar" in tutor.hide
 page = st.navigation(PAGES, position="hidden" if locked else "top" if presenting() else "sidebar")

@@ -17,13 +17,12 @@ from optim_core.api import Scenario
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from spec_strings import Param, SpecError, echo
 from surfaces import CATALOG, make_surface
+from ui.export import SIZES, VIEWS, require_browser
 
 OUTPUTS = ("csv", "json", "scenario")
 # Figure files: drawn by ui.figures and ui.export (plotly and kaleido, loaded only when asked).
 ANIMATIONS = ("gif", "mp4")
 FIGURE_FILES = {"png": "PNG (3x the slide's pixels)", "svg": "SVG", "pdf": "PDF"}
-VIEWS = ("contour", "loss", "distance", "effective_lr", "3d", "step")
-SIZES = ("1280x720", "1920x1080")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--view", default="contour", choices=VIEWS, help="the figure --png/--svg/--pdf write (default: contour)"
     )
-    parser.add_argument("--size", default="1280x720", choices=SIZES, help="the slide size of a figure file")
+    parser.add_argument("--size", default="1280x720", choices=list(SIZES), help="the slide size of a figure file")
     parser.add_argument("--gif", metavar="PATH", help="write the race (the paths drawn step by step) as a GIF")
     parser.add_argument("--mp4", metavar="PATH", help="write the race as an MP4 (H.264)")
     parser.add_argument("--frames", type=int, default=60, help="frames of --gif/--mp4 (10 to 300, default 60)")
@@ -171,10 +170,7 @@ def run(args: argparse.Namespace) -> None:
     figures = {fmt: getattr(args, fmt) for fmt in FIGURE_FILES if getattr(args, fmt)}
     animations = {fmt: getattr(args, fmt) for fmt in ANIMATIONS if getattr(args, fmt)}
     if figures or animations:
-        from ui.export import browser, missing_browser
-
-        if browser() is None:
-            raise SpecError(missing_browser())
+        require_browser()
     if figures and args.view == "distance" and not make_surface(args.surface).minima:  # before any file is opened
         raise SpecError(f"--view distance: {echo(args.surface)} has no known minimum, so no distance to draw")
     if animations:

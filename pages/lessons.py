@@ -24,9 +24,9 @@ route_through_app()
 
 URL_FIELDS = [urlstate.Field("percent", "lessons_percent", urlstate.integer(25, 200, 25), default=100), URL_FIELD]
 st.session_state.setdefault("lessons_percent", 100)
-ignored = urlstate.restore("lessons", URL_FIELDS, others=("title", "hide", "lesson"))  # a link may turn presentation on
+ignored = urlstate.restore("lessons", URL_FIELDS, others=tutorial.LESSON_KEYS)  # a link may turn presentation on
 # A lecturer's link: a title line, the sidebar hidden, one lesson alone (ui.tutorial).
-link = {key: st.query_params.get_all(key) for key in ("title", "hide", "lesson") if key in st.query_params}
+link = {key: st.query_params.get_all(key) for key in tutorial.LESSON_KEYS if key in st.query_params}
 tutor, tutor_ignored = tutorial.parse(link, lessons=tuple(lesson.key for lesson in LESSONS))
 ignored += tutor_ignored + [f"hide: {h} is a control of the Playground's" for h in tutor.hide if h != "sidebar"]
 tutor = replace(tutor, hide=tuple(h for h in tutor.hide if h == "sidebar"))

@@ -173,9 +173,19 @@ def export_panel() -> None:
         _chart_controls(shown)
 
 
+def _size_control(container, key: str) -> str:
+    """A slide size (ui.export.SIZES) picked with a segmented control; 1280 × 720 unless chosen."""
+    from ui.export import SIZES
+
+    size = container.segmented_control(
+        "Size", list(SIZES), key=key, default="1280x720", format_func=lambda s: s.replace("x", " × ")
+    )
+    return size or "1280x720"
+
+
 def _chart_controls(shown: dict) -> None:
     """Any chart of the page as an SVG, PDF or 3× PNG file at a slide's size."""
-    from ui.export import FORMATS, SIZES
+    from ui.export import FORMATS
 
     with st.container(key="export-chart"):
         names = list(shown)
@@ -186,10 +196,8 @@ def _chart_controls(shown: dict) -> None:
             "Format", list(FORMATS), key="export_format", default="svg",
             format_func=lambda f: {"svg": "SVG", "pdf": "PDF", "png": "PNG (3×)"}[f],
         )  # fmt: skip
-        size = right.segmented_control(
-            "Size", list(SIZES), key="export_size", default="1280x720", format_func=lambda s: s.replace("x", " × ")
-        )
-        fmt, size = fmt or "svg", size or "1280x720"
+        size = _size_control(right, "export_size")
+        fmt = fmt or "svg"
         figure, replaced = shown[chart]
         st.download_button(
             f"Download the {fmt.upper()}", lambda: _exported(figure, replaced, fmt, size), f"{chart}.{fmt}",
@@ -205,7 +213,6 @@ def _race_controls(races: dict) -> None:
     """The race as an animated GIF or an MP4: made on request, with a progress bar, then
     downloaded (a file of 60 frames takes a few seconds)."""
     from ui.animation import ANIMATIONS, FPS, FRAMES, race_file
-    from ui.export import SIZES
 
     st.markdown("**The race as an animation**")
     names = list(races)
@@ -217,9 +224,7 @@ def _race_controls(races: dict) -> None:
     fmt = columns[0].segmented_control(
         "Animation", list(ANIMATIONS), key="race_format", default="gif", format_func=str.upper
     ) or "gif"  # fmt: skip
-    size = columns[1].segmented_control(
-        "Size", list(SIZES), key="race_size", default="1280x720", format_func=lambda s: s.replace("x", " × ")
-    ) or "1280x720"  # fmt: skip
+    size = _size_control(columns[1], "race_size")
     frames = columns[2].number_input("Frames", *FRAMES, value=60, step=10, key="race_frames")
     fps = columns[3].number_input("Frames per second", *FPS, value=15, step=1, key="race_fps")
     compute, identity = races[name]

@@ -4,7 +4,8 @@ Plotly's static export (``plotly.io.to_image``) through kaleido, which draws the
 headless Chromium: Debian's ``/usr/bin/chromium``, the browser the tests drive, never one that
 kaleido or plotly would download. The first export starts one browser for the process
 (about 2 s) and later ones reuse it (0.2-0.3 s each); it is closed when the process exits.
-No Streamlit here: the command line writes the same files (``python -m optim_core --svg``).
+No Streamlit here, and no plotly until a file is drawn: the command line writes the same files
+(``python -m optim_core --svg``) and takes its choices of size and view from here.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import threading
 import warnings
 from pathlib import Path
 
-import plotly.graph_objects as go
-
 from spec_strings import SpecError, echo
 
 CHROMIUM = Path("/usr/bin/chromium")
 SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 FORMATS = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png"}
+# The views of a result a file can be made of (ui.figures.view_figure draws them).
+VIEWS = ("contour", "loss", "distance", "effective_lr", "3d", "step")
 LAYOUT = (1280, 720)  # the page a figure is laid out on, then scaled to the slide
 PNG_SCALE = 3  # a 1280 × 720 slide as a 3840 × 2160 picture
 
@@ -45,6 +46,14 @@ def missing_browser() -> str:
     )
 
 
+def require_browser() -> Path:
+    """:func:`browser`, or a SpecError that says how to install one."""
+    path = browser()
+    if path is None:
+        raise SpecError(missing_browser())
+    return path
+
+
 def check(fmt: str, size: str) -> tuple[int, int]:
     """The slide's width and height for ``size``; SpecError naming what is allowed."""
     if fmt not in FORMATS:
@@ -58,10 +67,7 @@ def _start() -> None:
     global _started
     import kaleido
 
-    path = browser()
-    if path is None:
-        raise SpecError(missing_browser())
-    os.environ["BROWSER_PATH"] = str(path)  # choreographer (kaleido's browser driver) reads it
+    os.environ["BROWSER_PATH"] = str(require_browser())  # choreographer (kaleido's browser driver) reads it
     with _lock:
         if not _started:
             kaleido.start_sync_server(silence_warnings=True)
@@ -74,6 +80,7 @@ def figure_file(figure, fmt: str, size: str = "1280x720") -> bytes:
     size. The figure is laid out on a 1280 × 720 page and scaled to the slide, so its text is
     as large on a 1920 × 1080 slide as on a 1280 × 720 one (laid out at 1920 px, the same text
     was two thirds as large); a PNG has PNG_SCALE times the slide's pixels."""
+    import plotly.graph_objects as go
     import plotly.io as pio
 
     width, _ = check(fmt, size)

@@ -20,6 +20,7 @@ from spec_strings import SpecError
 from surfaces import Surface
 from ui import style
 from ui.drawn import drawn, span
+from ui.export import VIEWS
 from ui.style import DASHES
 
 KEEP_LAYOUT = ("autotypenumbers", "hovermode", "hoverlabel", "xaxis", "yaxis", "coloraxis", "title",
@@ -1004,8 +1005,6 @@ def basin_figure(
 
 
 # ----- the app's figures from Python (Result.figure, Result.animation) --------------------------
-
-VIEWS = ("contour", "loss", "distance", "effective_lr", "3d", "step")
 
 
 def view_figure(result: Result, view: str = "contour", font_scale: float = 1.0, step: int | None = None) -> go.Figure:

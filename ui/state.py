@@ -45,9 +45,7 @@ KEYS = (
     "step",
     "present",
     "scrub",
-    "title",
-    "hide",
-    "view",
+    *tutorial.PLAYGROUND_KEYS,
 )
 
 
@@ -179,7 +177,7 @@ def from_query(params: dict[str, list[str]]) -> Parsed:
         else:
             ignored.append(f"present: {echo(present)} is not 0 or 1")
     state, ignored = _runnable(state, ignored)
-    tutor, tutor_ignored = tutorial.parse({key: params[key] for key in ("title", "hide", "view") if key in params})
+    tutor, tutor_ignored = tutorial.parse({key: params[key] for key in tutorial.PLAYGROUND_KEYS if key in params})
     state = replace(state, tutorial=tutor)
     ignored += tutor_ignored
     scrub = single("scrub")

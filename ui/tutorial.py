@@ -39,7 +39,9 @@ VIEWS = {
     "3d": "the surface in 3D",
     "step": "at one step",
 }
-KEYS = ("title", "hide", "view", "lesson")
+KEYS = ("title", "hide", "view", "lesson")  # app.py reads the ones that lock a page from any of them
+PLAYGROUND_KEYS = ("title", "hide", "view")  # a lesson locks the Lessons page, a view the Playground
+LESSON_KEYS = ("title", "hide", "lesson")
 
 
 @dataclass(frozen=True)
