@@ -33,10 +33,16 @@ RANGES = {
 
 SURFACES = [name for name in CATALOG if name != "custom"]
 TOLERANCES = [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1]
+# The first picture, chosen by measuring (issue #14): momentum on Himmelblau, η from the rate
+# suggested for it to 3,000 times that (MEASURED_RANGES). 59 % of the 2,500 cells come within
+# the tolerance, 9 % diverge, the fastest sit beside the edge where it diverges, and the basin
+# map shows the four minima. The rule of default_range left this map with 19 % converged and
+# none diverged; Rosenbrock, the default before, had 2 % and 10 %.
 DEFAULTS = {
-    "sw_surface": "rosenbrock", "sw_optimizer": "momentum", "sw_convention": "lecture", "sw_resolution": 50,
+    "sw_surface": "himmelblau", "sw_optimizer": "momentum", "sw_convention": "lecture", "sw_resolution": 50,
     "sw_steps": 500, "sw_tolerance": 1e-4, "sw_basin_resolution": 40,
 }  # fmt: skip
+MEASURED_RANGES = {("himmelblau", "momentum", "lr"): (1.9e-05, 0.057)}
 URL_FIELDS = [
     urlstate.Field("surface", "sw_surface", urlstate.choice(SURFACES)),
     urlstate.Field("opt", "sw_optimizer", urlstate.choice(list(OPTIMIZERS))),
@@ -61,6 +67,9 @@ def sweepable(optimizer: str, convention: str) -> list[str]:
 
 
 def default_range(key: str) -> tuple[float, float]:
+    measured = MEASURED_RANGES.get((ss["sw_surface"], ss["sw_optimizer"], key))
+    if measured:
+        return measured
     low, high = RANGES[key]
     suggested = CATALOG[ss["sw_surface"]].info.suggested_lr(ss["sw_optimizer"])
     if key == "lr" and suggested:
@@ -216,7 +225,9 @@ def open_in_playground(title: str) -> None:
 
 
 figures = sweep_figures(grid, surface.min_value, font_scale)
-columns = st.columns(len(figures))
+# The final loss across the page, the other two maps side by side under it: three in a row
+# left each plot ~90 px wide on a 1280 px projector.
+columns = [st.container(), *st.columns(len(figures) - 1)]
 scene = f"{surface_name} {optimizer} {grid.x_key} {grid.y_key}"
 for column, (title, figure) in zip(columns, figures.items(), strict=True):
     charts.show(

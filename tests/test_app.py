@@ -251,6 +251,23 @@ def test_sweep_page_renders_and_its_grid_follows_the_controls():
     assert len(array(heat["x"])) == len(array(heat["y"])) == 12 and array(heat["z"]).size == 12 * 12
 
 
+def test_the_sweep_opens_on_a_map_that_makes_its_point():
+    """The first picture (issue #14): slow, converged and diverged cells all on the map (the
+    final loss no more than 60 % one colour band), and a basin map with all four minima."""
+    at = open_app("pages/sweep.py")
+    maps = figures(at)
+    loss = array(maps[0]["data"][0]["z"])
+    diverged = ~np.isfinite(loss)
+    reached = np.isfinite(array(maps[1]["data"][0]["z"]))
+    assert reached.mean() >= 0.5 and 0.05 <= diverged.mean() <= 0.2, (reached.mean(), diverged.mean())
+    bands, _ = np.histogram(loss[~diverged], bins=10)
+    assert bands.max() / bands.sum() <= 0.6
+    basins = array(maps[3]["data"][0]["z"])
+    assert set(np.unique(basins[np.isfinite(basins)]).astype(int)) >= {0, 1, 2, 3}
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "**1475** within 0.0001 of the minimum, **220** diverged" in markdown
+
+
 def test_sweep_page_runs_the_grid_and_the_basin_map_once_per_their_inputs(monkeypatch):
     """A widget that neither uses does not run them again (sparse_dense takes seconds)."""
     import optim_core.api as api

@@ -997,7 +997,7 @@ def basin_figure(
     )  # fmt: skip
     axes = _axis_letters(surface)
     return _finish(
-        fig, font_scale, 480, "right",
+        fig, font_scale, 520, "top",
         xaxis={"title": f"start {axes[0]}₀", "range": list(surface.domain[0]), "constrain": "domain", "showgrid": False},
         yaxis={"title": f"start {axes[1]}₀", "range": list(surface.domain[1]), "scaleanchor": "x",
                "constrain": "domain", "showgrid": False},
