@@ -98,3 +98,28 @@ def test_page_at_1920_in_both_modes(page: Page, app_url, path):
         assert charts[0]["top"] + charts[0]["height"] <= 1080 and charts[0]["plot_share"] >= 0.5
         controls = page.locator(".st-key-pg_player").bounding_box()
         assert controls["y"] + controls["height"] <= 1080
+
+
+LEGEND_CLEARANCE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+  const legend = gd.querySelector('.legend'), plot = gd.querySelector('.draglayer .nsewdrag');
+  if (!legend || !plot || gd.layout.legend.orientation !== 'h') return null;
+  return plot.getBoundingClientRect().top - legend.getBoundingClientRect().bottom;
+}).filter(v => v !== null)"""
+
+
+def test_legends_stay_above_their_plots_after_the_window_is_resized(page: Page, app_url):
+    """A laptop plugged into a projector and back: 1920 -> 1280 -> 1920 px wide. Plotly keeps the
+    margin it grew for a legend of more rows; without the page's redraw after a resize the
+    loss chart's legend ends 25 px inside its plot."""
+    load(page, app_url, 1920, 1080)
+    wait_idle(page, timeout=180_000)
+    fresh = page.evaluate(LEGEND_CLEARANCE_JS)
+    assert len(fresh) >= 4 and min(fresh) >= 0, fresh
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(2500)  # the resizing has stopped; the page redraws 0.7 s after it
+        wait_idle(page, timeout=180_000)
+        clearance = page.evaluate(LEGEND_CLEARANCE_JS)
+        assert min(clearance) >= 0, f"{width} px: a legend overlaps its plot by {-min(clearance):.0f} px"
+    assert clearance == pytest.approx(fresh, abs=1), (clearance, fresh)
+    assert_no_exception(page)
