@@ -414,11 +414,20 @@ def open_race_panel(page: Page, frames: int) -> None:
 def test_the_race_downloads_as_a_gif_made_with_a_progress_bar(page: Page, app_url):
     from PIL import Image
 
+    page.set_viewport_size({"width": 1280, "height": 720})  # a projector's laptop
     page.goto(url_with(app_url, {"surface": "booth", "opt": ["adam:lr=0.1", "gd:lr=0.01"], "steps": "120"}))
     open_race_panel(page, frames=12)
     page.evaluate("""() => { window.progressSeen = false;
         new MutationObserver(() => { if (document.querySelector('[data-testid="stProgress"]')) window.progressSeen = true; })
             .observe(document.body, { subtree: true, childList: true }); }""")
+    # Both slide sizes show whole at 1280 px: the second was cut at its column's edge once
+    sizes = page.locator(".st-key-race_size button")
+    assert sizes.count() == 2
+    column = page.locator('[data-testid="stColumn"]').filter(has=page.locator(".st-key-race_size")).last
+    right_edge = column.bounding_box()["x"] + column.bounding_box()["width"]
+    for k in range(2):
+        box = sizes.nth(k).bounding_box()
+        assert box["x"] + box["width"] <= right_edge + 0.5, f"size button {k} cut at the column's edge"
     page.get_by_text("Make the GIF").click()
     button = page.get_by_text("Download playground-race-booth-adam-gd.gif")
     button.wait_for(timeout=60_000)

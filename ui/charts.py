@@ -220,7 +220,7 @@ def _race_controls(races: dict) -> None:
     if len(names) > 1:  # the Lessons page: one race per lesson
         name = st.selectbox("Race", names, key="race_of", format_func=lambda n: n.replace("-", " "))
         name = name if name in races else names[0]
-    columns = st.columns(4)
+    columns = st.columns([2, 3, 2, 2])  # the size's two buttons need more than a quarter at 1280 px
     fmt = columns[0].segmented_control(
         "Animation", list(ANIMATIONS), key="race_format", default="gif", format_func=str.upper
     ) or "gif"  # fmt: skip
