@@ -305,11 +305,13 @@ def simulate(
     check_convention(convention)
     if isinstance(optimizers, (str, Spec)):
         optimizers = [optimizers]
+    points = _starts(surf.starts[0] if start is None else start)
+    if optimizers:  # a request too large is refused before a spec is read or a run is built
+        engine.check_request(len(optimizers) * len(points), int(steps), record)
     specs = [parse_optimizer(text, convention) for text in optimizers]
     if not specs:
         raise SpecError("give at least one optimizer")
     sched = parse_schedule(schedule)
-    points = _starts(surf.starts[0] if start is None else start)
     check_starts(surf, points)
     sched_values = resolved(sched, schedules.PARAMS[sched.name])
     schedules.check_schedule(sched.name, sched_values, steps)
@@ -395,6 +397,7 @@ def sweep(
     the fraction done.
     """
     surf = _as_surface(surface)
+    engine.check_request(len(x_values) * len(y_values), int(steps), record=False)
     spec = parse_optimizer(optimizer, convention)
     params = {p.name: p for p in OPTIMIZER_PARAMS[spec.name]}
     for key in (x_key, y_key):

@@ -43,7 +43,9 @@ BLOCK_RUNS = 2000
 # 4 tables with a value per run and update (η_t and the coefficients it multiplies); in a
 # mixed block all 16 can have one.
 CHUNK_FLOATS = 8_000_000
-MAX_RECORDED_FLOATS = 80_000_000
+MAX_RECORDED_FLOATS = 80_000_000  # at the peak of a recording (recording_bytes)
+KEPT_FLOATS_PER_RUN_STEP = 16  # the Recording's nine arrays
+BLOCK_FLOATS_PER_RUN_STEP = 23  # a block while it steps and records (state, gradients, rates)
 MAX_SUMMARY_RUNS = 4_000_000
 MAX_STEPS = 100_000
 THREADS = os.cpu_count() or 1  # blocks stepped at once
@@ -96,17 +98,25 @@ class Outcome:
     recording: Recording | None = None
 
 
+def recording_bytes(runs: int, steps: int) -> int:
+    """The memory a full recording takes at its peak: the floats per run and step it keeps,
+    and those of the blocks being stepped at once (checked with tracemalloc in the tests)."""
+    if runs <= BLOCK_RUNS:  # one block, whose recording is the result
+        return (steps + 1) * 8 * BLOCK_FLOATS_PER_RUN_STEP * runs
+    stepped = min(runs, THREADS * BLOCK_RUNS)
+    return (steps + 1) * 8 * (KEPT_FLOATS_PER_RUN_STEP * runs + BLOCK_FLOATS_PER_RUN_STEP * stepped)
+
+
 def check_request(runs: int, steps: int, record: bool) -> None:
     """Refuse a request that cannot be held in memory, before allocating anything."""
     if not 1 <= steps <= MAX_STEPS:
         raise SpecError(f"steps={steps} is out of range; allowed: 1 to {MAX_STEPS}")
     if runs < 1:
         raise SpecError("a simulation needs at least one run")
-    if record and runs * (steps + 1) * 18 > MAX_RECORDED_FLOATS:
+    if record and recording_bytes(runs, steps) > 8 * MAX_RECORDED_FLOATS:
         raise SpecError(
-            f"recording {runs} runs × {steps} steps in full needs about "
-            f"{runs * (steps + 1) * 18 * 8 / 1e9:.1f} GB; use summary mode (record=False) "
-            f"or fewer runs or steps (at most {MAX_RECORDED_FLOATS // 18:,} run-steps are recorded)"
+            f"recording {runs:,} runs × {steps:,} steps in full needs about {recording_bytes(runs, steps) / 1e9:.1f} GB; "
+            f"use summary mode (record=False) or fewer runs or steps (a recording may take {8 * MAX_RECORDED_FLOATS / 1e9:.2g} GB)"
         )
     if runs > MAX_SUMMARY_RUNS:
         raise SpecError(f"{runs:,} runs is too many; at most {MAX_SUMMARY_RUNS:,} are allowed")
@@ -128,6 +138,10 @@ def run(
     order = _block_order(kinds)
     blocks = _blocks(order, BLOCK_RUNS)
     done = [0] * len(blocks)  # updates finished in each block, written by the thread stepping it
+    # Several blocks write their recordings into one set of arrays as each finishes, so the
+    # finished recordings are never held twice (joined, then put in order: the peak was 1.9x
+    # the recording's size); a lone block's recording is the result as it is.
+    recorded = _Recorded(batch.steps, batch.runs) if record and len(blocks) > 1 else None
 
     def work(index: int) -> Outcome:
         block = blocks[index]
@@ -139,7 +153,11 @@ def run(
         # Diverging runs overflow and produce NaN on the way out; they are flagged, not warned about.
         with np.errstate(all="ignore"):
             outcome = _run_block(surface, sampler, batch, values, kinds[block], block, record, done, index)
-        return _trim(outcome, width)
+        outcome = _trim(outcome, width)
+        if recorded is not None:
+            recorded.put(blocks[index], outcome.recording)
+            outcome.recording = None
+        return outcome
 
     if len(blocks) == 1 and progress is None:  # the interactive case: a thread would add ~0.5 ms
         return _merge([work(0)], order, batch.runs)
@@ -152,7 +170,26 @@ def run(
                 for _ in range(max(1, len(finished))):  # once per finished block, once per timeout
                     progress(sum(done) / (len(blocks) * batch.steps))
         outcomes = [future.result() for future in futures]
-    return _merge(outcomes, order, batch.runs)
+    merged = _merge(outcomes, order, batch.runs)
+    if recorded is not None:
+        merged.recording = recorded.recording
+    return merged
+
+
+class _Recorded:
+    """The whole batch's recording, filled block by block (each block's runs are columns of it)."""
+
+    def __init__(self, steps: int, runs: int):
+        self.shapes = {
+            "position": (steps + 1, 2), "loss": (steps + 1,), "grad": (steps, 2), "lr": (steps,),
+            "effective_lr": (steps, 2), "first_moment": (steps + 1, 2), "second_moment": (steps + 1, 2),
+            "max_norm": (steps + 1, 2), "delta_average": (steps + 1, 2),
+        }  # fmt: skip
+        self.recording = Recording(**{name: np.empty((*shape, runs)) for name, shape in self.shapes.items()})
+
+    def put(self, columns: np.ndarray, part: Recording) -> None:
+        for name in self.shapes:
+            getattr(self.recording, name)[..., columns] = getattr(part, name)
 
 
 def _trim(outcome: Outcome, width: int) -> Outcome:
@@ -190,7 +227,7 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
         return np.concatenate([getattr(o, name) for o in outcomes], axis=axis).take(inverse, axis=axis)
 
     recording = None
-    if outcomes[0].recording is not None:
+    if outcomes[0].recording is not None:  # blocks that kept their own recordings
         fields = Recording.__dataclass_fields__
         recording = Recording(
             **{
