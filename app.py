@@ -4,7 +4,7 @@ import streamlit as st
 
 from optim_core.lessons import LESSONS
 from ui import tutorial
-from ui.charts import begin_page, export_panel
+from ui.charts import begin_page, export_panel, redraw_after_resize
 from ui.present import presenting
 from ui.warm import after_first_page, freeze_what_is_loaded
 
@@ -28,6 +28,7 @@ begin_page()
 page.run()
 with st.container(key="tut-downloads-panel"):  # a student's link may hide it with the downloads
     export_panel()  # any chart of the page as a file for slides
+redraw_after_resize()  # legends back in place after the window's size changes
 after_first_page()  # make run: the engine's other loops compile now, after the first page
 # Streamlit collects garbage after every run: frozen, the loaded modules' objects are not rescanned.
 freeze_what_is_loaded()

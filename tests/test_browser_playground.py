@@ -101,7 +101,10 @@ def test_on_a_phone_the_contour_fills_its_figure_and_one_tap_sets_the_start(brow
         figure = page.locator(".js-plotly-plot").first.bounding_box()
         assert box["width"] * box["height"] >= 0.3 * figure["width"] * figure["height"]  # the plot fills its figure
         # no tool bar over the legend: without hover, plotly shows it all the time on a phone
-        assert page.evaluate("() => [...document.querySelectorAll('.modebar-btn')].filter(b => b.offsetParent).length") == 0
+        assert (
+            page.evaluate("() => [...document.querySelectorAll('.modebar-btn')].filter(b => b.offsetParent).length")
+            == 0
+        )
         page.touchscreen.tap(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
         expect(page.locator(".hoverlayer").first).to_contain_text("tap: start here")
         query = wait_for_url(page, "start")

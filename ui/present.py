@@ -47,34 +47,11 @@ def _flip() -> None:
     st.session_state[PRESENT] = bool(st.session_state[TOGGLE])
 
 
-# After the window's size changes (a laptop plugged into a projector), plotly keeps the top
-# margin it had grown for a legend of more rows, and the legend then overlaps the plot: measured
-# 25 px into the loss chart after 1920 -> 1280 -> 1920 px. Drawing each chart again with its own
-# data and layout once the resizing has stopped puts every legend back (fixed code, no user data).
-REDRAW_AFTER_RESIZE = """<script>
-if (!window.optvizRedrawAfterResize) {
-  window.optvizRedrawAfterResize = true;
-  let timer = null;
-  window.addEventListener("resize", () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (!window.Plotly) return;
-      for (const gd of document.querySelectorAll(".js-plotly-plot")) {
-        if (gd.data && gd.layout) window.Plotly.react(gd, gd.data, gd.layout);
-      }
-    }, 700);
-  });
-}
-</script>"""
-
-
 def header(title: str) -> float:
     """The page's title with the presentation toggle beside it; the font scale to draw with."""
     on = presenting()
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     left.title(title)
-    with right:
-        st.html(REDRAW_AFTER_RESIZE, unsafe_allow_javascript=True)
     hold(TOGGLE, on, title)  # each page's toggle is a new widget: give it the value on arrival
     right.toggle(
         "Presentation", key=TOGGLE, on_change=_flip,
