@@ -7,7 +7,8 @@
     recording, against the plain loop recording the same quantities (position, loss,
     gradient, η_t, effective rate, state);
 (b) a sweep: 9 optimizers × N runs × 500 steps in summary mode, in run-steps per second,
-    against the plain loop without recording (it keeps nothing per step either).
+    against the plain loop without recording (it keeps nothing per step either);
+(c) what simulate() costs on top of the engine, per run-step, for 2,000 and 20,000 runs.
 
 Times are the best of several repeats, measured in one process, one after the other. The
 engine uses every core for (b) (a thread per block); the plain loop is single-threaded, as a
@@ -109,6 +110,19 @@ def main() -> None:
     label = f"engine, summary mode, {threads} threads"
     print(f"{label:44}{engine_rate / 1e6:>12.2f} M{engine_rate / plain_rate:>9.1f}x")
     print(f"engine sweep wall time: {engine_sweep:.2f} s for {total_run_steps / 1e6:.0f} M run-steps")
+
+    # (c) what simulate() adds to the engine: the same batch through the API and straight in
+    print("\n(c) simulate(record=False) against engine.run on its batch: adam, Rosenbrock, 200 steps")
+    print(f"{'runs':>8}{'engine ns/run-step':>20}{'simulate ns/run-step':>22}{'ratio':>8}")
+    for count in (2_000, 20_000):
+        points = np.random.default_rng(0).uniform(-1.5, 1.5, (count, 2))
+        adam = resolved(Spec("adam"), OPTIMIZERS["adam"].params)
+        hyper = {key: np.full(count, float(value)) for key, value in adam.items()}
+        alone = engine.Batch(["adam"] * count, hyper, points.T.copy(), 200)
+        straight = best_of(5, lambda alone=alone: engine.run(surface, alone, record=False))
+        through = best_of(5, lambda points=points: simulate(surface, "adam", start=points, steps=200, record=False))
+        scale = 1e9 / (count * 200)
+        print(f"{count:>8,}{straight * scale:>20.2f}{through * scale:>22.2f}{through / straight:>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -558,3 +558,23 @@ def test_basin_map_finds_the_four_minima_of_himmelblau():
     corner = basins.basin[-1, -1]  # start (5, 5) ends at the minimum (3, 2)
     assert (basins.final_position[0, -1, -1], basins.final_position[1, -1, -1]) == pytest.approx((3.0, 2.0), abs=1e-4)
     assert corner == 0
+
+
+def test_a_result_describes_each_run_when_asked(monkeypatch):
+    """Every spec from every start, in that order; a run's description is made when it is read
+    (one object per run was half of simulate's time for 20,000 runs)."""
+    import optim_core.api as api
+
+    made: list[str] = []
+    real = api.RunInfo
+    monkeypatch.setattr(api, "RunInfo", lambda *a: made.append(a[1]) or real(*a))
+    points = np.array([[0.5, 1.0], [-2.0, 3.0], [1.0, -1.0]])
+    result = simulate("booth", ["adam:lr=0.1,label=fast", "gd", "adam"], start=points, steps=5, record=False)
+    assert made == [] and len(result.runs) == 9
+    assert [(r.label, r.start) for r in result.runs[2:5]] == [
+        ("fast", (1.0, -1.0)), ("gd", (0.5, 1.0)), ("gd", (-2.0, 3.0)),
+    ]  # fmt: skip
+    assert result.runs[-1] == real("adam", "adam", "adam", (1.0, -1.0), result.runs[0].hyper | {"lr": 0.01})
+    assert result.runs[0].hyper["lr"] == 0.1 and result.runs[4].spec == "gd"
+    with pytest.raises(IndexError):
+        result.runs[9]
