@@ -8,7 +8,8 @@
     gradient, η_t, effective rate, state);
 (b) a sweep: 9 optimizers × N runs × 500 steps in summary mode, in run-steps per second,
     against the plain loop without recording (it keeps nothing per step either);
-(c) what simulate() costs on top of the engine, per run-step, for 2,000 and 20,000 runs.
+(c) what simulate() costs on top of the engine, per run-step, for 2,000 and 20,000 runs;
+(d) blocks of mixed optimizers and counts just past a block, against one optimizer alone.
 
 Times are the best of several repeats, measured in one process, one after the other. The
 engine uses every core for (b) (a thread per block); the plain loop is single-threaded, as a
@@ -123,6 +124,24 @@ def main() -> None:
         through = best_of(5, lambda points=points: simulate(surface, "adam", start=points, steps=200, record=False))
         scale = 1e9 / (count * 200)
         print(f"{count:>8,}{straight * scale:>20.2f}{through * scale:>22.2f}{through / straight:>7.2f}x")
+
+    # (d) blocks that mix optimizers, and a count just past a block: per run-step against adam alone
+    print("\n(d) 9 optimizers mixed against adam alone, summary mode, Rosenbrock, 1,000 steps (best of 3)")
+    print(f"{'runs':>8}{'mixed ns/run-step':>20}{'adam alone':>12}{'ratio':>8}")
+    for count in (90, 450, 1_800, 2_001, 9 * 2_001):
+        mixed, alone = _batch([NAMES[i % len(NAMES)] for i in range(count)]), _batch(["adam"] * count)
+        both = [best_of(3, lambda b=b: engine.run(surface, b, record=False)) for b in (mixed, alone)]
+        scale = 1e9 / (count * 1000)
+        print(f"{count:>8,}{both[0] * scale:>20.2f}{both[1] * scale:>12.2f}{both[0] / both[1]:>7.2f}x")
+
+
+def _batch(kinds: list[str], steps: int = 1000) -> engine.Batch:
+    """Runs of the given optimizers with their defaults, all from START."""
+    names, hyper = np.array(kinds), {}
+    for name in dict.fromkeys(kinds):
+        for key, value in resolved(Spec(name), OPTIMIZERS[name].params).items():
+            hyper.setdefault(key, np.full(len(kinds), np.nan))[names == name] = float(value)
+    return engine.Batch(kinds, hyper, np.tile(np.array(START)[:, None], (1, len(kinds))), steps)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,39 @@ def test_large_sweep_runs_in_blocks_with_the_same_numbers():
     np.testing.assert_array_equal(grid.final_loss[-2:, :3], small.final_loss)
 
 
+def test_blocks_group_runs_by_optimizer_in_equal_parts():
+    """Past MIXED_RUNS (summary mode), each block runs one rule, and a rule's runs split evenly:
+    2,001 runs are two blocks of ~1,000, not 2,000 and one (which cost 1.6-2.3x per run-step)."""
+    kinds = np.array(["adam"] * 2001)
+    assert [b.size for b in engine._blocks(kinds, 200)] == [1001, 1000]
+    mixed = np.array([["gd", "adam", "nag"][i % 3] for i in range(900)])
+    blocks = engine._blocks(mixed, 200)
+    assert [set(mixed[b]) for b in blocks] == [{"gd"}, {"adam"}, {"nag"}] and all(b.size == 300 for b in blocks)
+    assert np.array_equal(np.sort(np.concatenate(blocks)), np.arange(900))
+    assert [b.size for b in engine._blocks(mixed, 2000)] == [900]  # one mixed block
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+@pytest.mark.parametrize("record", [False, True])
+def test_a_run_gives_the_same_numbers_in_any_block(convention, record, monkeypatch):
+    """Every optimizer, 450 runs: grouped by rule in blocks of 30 (threads) or all in one mixed
+    block, the numbers are the same, bit for bit."""
+    specs = rule_variants(convention)
+    starts = np.random.default_rng(3).uniform(-1.5, 1.5, (450 // len(specs), 2))
+    results = []
+    for mixed, block in ((10_000, 10_000), (0, 30)):
+        monkeypatch.setattr(engine, "MIXED_RUNS", mixed)
+        monkeypatch.setattr(engine, "BLOCK_RUNS", block)
+        results.append(simulate("rosenbrock", specs, start=starts, steps=80, convention=convention, record=record,
+                                schedule="plateau:patience=3"))  # fmt: skip
+    one, grouped = (r.outcome for r in results)
+    for name in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(grouped, name), err_msg=name)
+    if record:
+        for name in engine.Recording.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(one.recording, name), getattr(grouped.recording, name), err_msg=name)
+
+
 class NumpyRosenbrock(Rosenbrock):
     """Rosenbrock without a compiled form: the engine calls its NumPy gradient once per step."""
 
