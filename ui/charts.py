@@ -175,8 +175,16 @@ if (!window.optvizRedrawAfterResize) {
 
 
 def redraw_after_resize() -> None:
-    """At the foot of every page (app.py), where its element adds no gap above the charts."""
+    """At the foot of the first page a session draws (app.py), where its element adds no gap
+    above the charts. Once is enough: the listener stays with the browser's window when a
+    later run drops the element, and every rerun would send it again (0.5 kB)."""
+    if st.session_state.get(RESIZE_SCRIPT_SENT):
+        return
     st.html(REDRAW_AFTER_RESIZE, unsafe_allow_javascript=True)
+    st.session_state[RESIZE_SCRIPT_SENT] = True
+
+
+RESIZE_SCRIPT_SENT = "optviz_resize_script_sent"
 
 
 @st.fragment
