@@ -343,8 +343,8 @@ def test_f_shows_under_the_pointer_anywhere_and_only_a_clickable_contour_offers_
     for clickable, phone, action in [(False, False, None), (True, False, "click"), (True, True, "tap")]:
         spec = figures.contour_figure(surface, None, clickable=clickable, phone=phone).to_plotly_json()
         layer = next(t for t in spec["data"] if t["type"] == "heatmap")
-        assert layer["opacity"] == 0 and "x" not in layer and layer["x0"] == -10 and layer["dx"] == 0.5
-        assert _array(layer["z"]).reshape(41, 41)[40, 0] == surface.value(-10.0, 10.0)  # row: y, column: x
+        assert layer["opacity"] == 0 and "x" not in layer and layer["x0"] == -10 and layer["dx"] == 0.625
+        assert _array(layer["z"]).reshape(33, 33)[32, 0] == surface.value(-10.0, 10.0)  # row: y, column: x
         assert (action is None) == ("start here" not in layer["hovertemplate"])
         if action:
             assert f"{action}: start here" in layer["hovertemplate"]
@@ -385,7 +385,7 @@ def test_a_surface_picture_is_drawn_once_per_surface_and_size(monkeypatch):
     first = figures.contour_figure(make_surface("rosenbrock"), None, animate=False)
     again = figures.contour_figure(make_surface("rosenbrock"), None, animate=False)
     assert len(calls) == 1 and picture(first) == picture(again)
-    assert evaluated.count(41 * 41) == 1  # f under the pointer: evaluated once too
+    assert evaluated.count(33 * 33) == 1  # f under the pointer: evaluated once too
     assert first.data[1].z.tobytes() == again.data[1].z.tobytes()
     other = figures.contour_figure(make_surface("rosenbrock:b=10"), None, animate=False)
     taller = figures.contour_figure(make_surface("rosenbrock"), None, animate=False, height=800)

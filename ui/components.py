@@ -18,6 +18,25 @@ function floats(text) {
 """
 
 
+def compact_js(source: str) -> str:
+    """``source`` as sent with every rerun that mounts its component (Streamlit sends a
+    component's code inline with each mount): without comments and indentation. The player's
+    code went from 4.3 to 2.9 kB of a rerun's ~100 kB. The code kept here has no template
+    literal and no "  // " inside a string, which is what makes this safe (checked)."""
+    if "`" in source:
+        raise ValueError("compact_js: a template literal's lines must stay as written")
+    lines = []
+    for line in source.splitlines():
+        text = line.strip()
+        if not text or text.startswith("//"):
+            continue
+        code = text.split("  // ", 1)[0].rstrip()
+        if code.count('"') % 2 or code.count("'") % 2:
+            raise ValueError(f"compact_js: a comment marker inside a string? {text[:60]!r}")
+        lines.append(code)
+    return "\n".join(lines)
+
+
 def float32_base64(values) -> str:
     """``values`` as little-endian float32, base64: what ``floats`` in :data:`FLOAT32_JS` reads."""
     return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")

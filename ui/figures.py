@@ -288,11 +288,12 @@ def contour_figure(
     return fig
 
 
-def _value_under_pointer(surface: Surface, click: str | None, points: int = 41) -> go.Heatmap:
+def _value_under_pointer(surface: Surface, click: str | None, points: int = 33) -> go.Heatmap:
     """f on a ``points`` × ``points`` grid as a heat map that is never seen: its hover gives f
-    anywhere on the plot, and on a contour that takes clicks it says so (``click``: "click" or
-    "tap"). Cells from x0 and dx (no coordinates sent): 9 kB, where a grid of transparent
-    markers took 27 kB and rounded the start a click chose to its nearest point."""
+    (≈, the nearest cell's) anywhere on the plot, and on a contour that takes clicks it says so
+    (``click``: "click" or "tap"; the click's own point starts the runs). Cells from x0 and dx
+    (no coordinates sent): 5.8 kB with every rerun of the Playground (41 points took 9 kB, and
+    a grid of transparent markers 27 kB, which also rounded a click to its nearest point)."""
     (x0, x1), (y0, y1) = surface.domain
     xs, ys = np.linspace(x0, x1, points), np.linspace(y0, y1, points)
 

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from ui.components import FLOAT32_JS, float32_base64, mount
+from ui.components import FLOAT32_JS, compact_js, float32_base64, mount
 
 PLAYER_HTML = """<div class="player">
   <button class="play" type="button">▶ play</button><button class="pause" type="button">❚❚ pause</button>
@@ -128,7 +128,7 @@ export default function (component) {
 @functools.cache
 def _component():
     """Registered on first use, inside a script run (at import, outside one, Streamlit warns)."""
-    return st.components.v2.component("optviz_player", html=PLAYER_HTML, css=PLAYER_CSS, js=PLAYER_JS)
+    return st.components.v2.component("optviz_player", html=PLAYER_HTML, css=PLAYER_CSS, js=compact_js(PLAYER_JS))
 
 
 def player(

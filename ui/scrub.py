@@ -22,7 +22,7 @@ import streamlit as st
 
 from optim_core.api import Result
 from optim_core.scrub import Bank, Target, window_centre
-from ui.components import FLOAT32_JS, float32_base64, mount
+from ui.components import FLOAT32_JS, compact_js, float32_base64, mount
 from ui.figures import LOSS_FLOOR, distance_line, effective_lines, loss_line, path_points, rate_line
 
 # 150,000 float32 numbers are 800 kB of base64: the bank's share of a 1.5 MB page.
@@ -274,7 +274,7 @@ def held_centre(key: str, target: str, current: float) -> float:
 @functools.cache
 def _component():
     """Registered on first use, inside a script run (at import, outside one, Streamlit warns)."""
-    return st.components.v2.component("optviz_scrub", html=SCRUB_HTML, css=SCRUB_CSS, js=SCRUB_JS)
+    return st.components.v2.component("optviz_scrub", html=SCRUB_HTML, css=SCRUB_CSS, js=compact_js(SCRUB_JS))
 
 
 def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) -> None:
