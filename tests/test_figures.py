@@ -466,3 +466,24 @@ def test_result_animation_has_a_frame_per_shown_step_and_its_own_controls():
     (slider,) = fig.layout.sliders
     assert [s.label for s in slider.steps] == [frame.name for frame in fig.frames] and slider.active == len(steps) - 1
     assert [b.method for b in fig.layout.updatemenus[0].buttons] == ["animate", "animate"]
+
+
+def test_component_code_goes_without_comments_and_indentation():
+    """Streamlit sends a component's code with every mount: comments and indentation go, code
+    stays (the player and the scrub run it in the browser tests), and a line it cannot read
+    safely is refused rather than cut."""
+    from ui import player, scrub
+    from ui.components import compact_js
+
+    source = 'function f(a) {\n  // a comment\n  return a + "x";  // why\n}\n'
+    assert compact_js(source) == 'function f(a) {\nreturn a + "x";\n}'
+    for code in (player.PLAYER_JS, scrub.SCRUB_JS):
+        compact = compact_js(code)
+        assert len(compact) < 0.9 * len(code) and "  //" not in compact
+        assert [w for w in compact.split() if w.isidentifier()] == [
+            w for line in code.splitlines() for w in line.split("  // ")[0].split()
+            if w.isidentifier() and not line.strip().startswith("//")
+        ]  # fmt: skip
+    for unsafe in ("const s = `a\n  b`;", 'const u = "http:  // x";'):
+        with pytest.raises(ValueError):
+            compact_js(unsafe)
