@@ -375,6 +375,7 @@ def test_a_chart_downloads_as_svg_pdf_and_png_at_slide_size(page: Page, app_url)
     charts = page.locator(".st-key-export-chart")  # the race has controls of its own above
     button = charts.get_by_text("Download the SVG")
     button.wait_for()
+    wait_idle(page)  # the panel's own run is over: the button clicked is the one that stays
     with page.expect_download(timeout=60_000) as download:
         button.click()
     assert download.value.suggested_filename == "playground-contour-rosenbrock-adam-gd.svg"
