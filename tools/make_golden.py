@@ -18,24 +18,9 @@ from pathlib import Path
 
 import torch
 
-STEPS = 200
+from tools.golden_surfaces import STEPS, SURFACES, spec
+
 OUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "torch.json"
-
-
-def rosenbrock(p):
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-
-
-def valley(p, kappa=25.0, angle=30.0):
-    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    xr, yr = c * p[0] + s * p[1], -s * p[0] + c * p[1]
-    return 0.5 * (xr**2 + kappa * yr**2)
-
-
-SURFACES = {
-    "rosenbrock": (rosenbrock, (-1.2, 1.0)),
-    "valley:kappa=25,angle=30": (valley, (-9.0, 3.0)),
-}
 
 # optimizer -> {surface: hyperparameters in this project's spec keys}
 HYPER = {
@@ -148,10 +133,6 @@ def run(surface, optimizer, hp, schedule_factory=None):
             scheduler.step()
         positions.append(list(map(float, p.detach())))
     return positions, rates
-
-
-def spec(name, hp):
-    return name + ":" + ",".join(f"{k}={v!r}" for k, v in hp.items())
 
 
 def main():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from tools.make_golden import STEPS, SURFACES
+from tools.golden_surfaces import STEPS, SURFACES, schedule_cases
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "torch_new_rules.json"
 
@@ -88,18 +88,7 @@ def run(surface, name, hp, factory):
 
 def main():
     torch.set_default_dtype(torch.float64)
-    cases = []
-    for surface in SURFACES:
-        key = surface.split(":")[0]
-        for name, table in HYPER.items():
-            hp = table[key]
-            for schedule, factory in SCHEDULES.items():
-                if schedule != "constant" and key != "rosenbrock":
-                    continue
-                positions, rates, gradients = run(surface, name, hp, factory)
-                spec = name + ":" + ",".join(f"{k}={v!r}" for k, v in hp.items())
-                cases.append({"surface": surface, "optimizer": spec, "schedule": schedule, "start": SURFACES[surface][1],
-                              "positions": positions, "lr": rates, "gradients": gradients})  # fmt: skip
+    cases = schedule_cases(HYPER, SCHEDULES, run)
     OUT.write_text(json.dumps({"torch": torch.__version__, "steps": STEPS, "cases": cases}, indent=None))
     print(f"{len(cases)} cases -> {OUT}")
 

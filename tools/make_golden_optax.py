@@ -6,8 +6,8 @@ Run with a Python that has jax and optax (not test dependencies):
     python3 -m venv /tmp/jaxenv && /tmp/jaxenv/bin/pip install jax optax
     /tmp/jaxenv/bin/python tools/make_golden_optax.py
 
-It imports nothing of this project: the surfaces of tools/make_golden.py are written again in
-jax. optax.adabelief and optax.lion run 200 updates on each at a constant rate, and on
+It imports nothing of this project but tools/golden_surfaces.py (the surfaces in plain
+arithmetic, which jax arrays go through as torch tensors do). optax.adabelief and optax.lion run 200 updates on each at a constant rate, and on
 Rosenbrock under a step and a cosine schedule given to optax as a function of the update's
 index k (0 for the first), with the values torch's StepLR and CosineAnnealingLR take there.
 """
@@ -15,7 +15,6 @@ index k (0 for the first), with the values torch's StepLR and CosineAnnealingLR 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import jax
@@ -25,24 +24,9 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
-STEPS = 200
+from tools.golden_surfaces import STEPS, SURFACES, schedule_cases  # noqa: E402
+
 OUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "optax_new_rules.json"
-
-
-def rosenbrock(p):
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-
-
-def valley(p, kappa=25.0, angle=30.0):
-    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    xr, yr = c * p[0] + s * p[1], -s * p[0] + c * p[1]
-    return 0.5 * (xr**2 + kappa * yr**2)
-
-
-SURFACES = {
-    "rosenbrock": (rosenbrock, (-1.2, 1.0)),
-    "valley:kappa=25,angle=30": (valley, (-9.0, 3.0)),
-}
 
 HYPER = {
     "adabelief": {
@@ -99,18 +83,7 @@ def run(surface, name, hp, schedule):
 
 
 def main():
-    cases = []
-    for surface in SURFACES:
-        key = surface.split(":")[0]
-        for name, table in HYPER.items():
-            hp = table[key]
-            for schedule, factory in SCHEDULES.items():
-                if schedule != "constant" and key != "rosenbrock":
-                    continue
-                positions, rates, gradients = run(surface, name, hp, factory)
-                spec = name + ":" + ",".join(f"{k}={v!r}" for k, v in hp.items())
-                cases.append({"surface": surface, "optimizer": spec, "schedule": schedule, "start": SURFACES[surface][1],
-                              "positions": positions, "lr": rates, "gradients": gradients})  # fmt: skip
+    cases = schedule_cases(HYPER, SCHEDULES, run)
     OUT.write_text(json.dumps({"optax": optax.__version__, "jax": jax.__version__, "steps": STEPS, "cases": cases}))
     print(f"{len(cases)} cases -> {OUT}")
 
