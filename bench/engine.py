@@ -57,16 +57,10 @@ def plain_scene(hp, record: bool, runs_per_optimizer: int = 1) -> None:
 
 
 def sweep_batch(runs: int) -> engine.Batch:
-    kinds = [name for name in NAMES for _ in range(runs)]
-    total = len(kinds)
-    hyper: dict[str, np.ndarray] = {}
-    for j, name in enumerate(NAMES):
-        for key, value in resolved(Spec(name), OPTIMIZERS[name].params).items():
-            hyper.setdefault(key, np.full(total, np.nan))[j * runs : (j + 1) * runs] = float(value)
+    batch = _batch([name for name in NAMES for _ in range(runs)], STEPS)
     # A grid of learning rates around each default, as a sweep would give.
-    hyper["lr"] = hyper["lr"] * np.tile(np.geomspace(0.25, 4.0, runs), len(NAMES))
-    starts = np.tile(np.array(START)[:, None], (1, total))
-    return engine.Batch(kinds, hyper, starts, STEPS)
+    batch.hyper["lr"] = batch.hyper["lr"] * np.tile(np.geomspace(0.25, 4.0, runs), len(NAMES))
+    return batch
 
 
 def main() -> None:

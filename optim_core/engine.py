@@ -174,10 +174,7 @@ def run(
                 for _ in range(max(1, len(finished))):  # once per finished block, once per timeout
                     progress(sum(done) / (len(blocks) * batch.steps))
         outcomes = [future.result() for future in futures]
-    merged = _merge(outcomes, order, batch.runs)
-    if recorded is not None:
-        merged.recording = recorded.recording
-    return merged
+    return _merge(outcomes, order, batch.runs, recorded.recording if recorded is not None else None)
 
 
 class _Recorded:
@@ -225,7 +222,9 @@ def _blocks(kinds: np.ndarray, mixed: int) -> list[np.ndarray]:
     return blocks
 
 
-def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
+def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int, recording: Recording | None = None) -> Outcome:
+    """The blocks' outcomes as one, in the batch's order. A lone block in that order is the
+    result as it is (its recording too); several blocks have written theirs into ``recording``."""
     if len(outcomes) == 1 and np.array_equal(order, np.arange(runs)):
         return outcomes[0]
     inverse = np.empty(runs, dtype=int)
@@ -234,15 +233,6 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
     def join(name: str, axis: int) -> np.ndarray:
         return np.concatenate([getattr(o, name) for o in outcomes], axis=axis).take(inverse, axis=axis)
 
-    recording = None
-    if outcomes[0].recording is not None:  # blocks that kept their own recordings
-        fields = Recording.__dataclass_fields__
-        recording = Recording(
-            **{
-                name: np.concatenate([getattr(o.recording, name) for o in outcomes], axis=-1)[..., inverse]
-                for name in fields
-            }
-        )
     return Outcome(
         final_position=join("final_position", 1),
         final_loss=join("final_loss", 0),

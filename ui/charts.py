@@ -174,6 +174,9 @@ if (!window.optvizRedrawAfterResize) {
 </script>"""
 
 
+RESIZE_SCRIPT_SENT = "optviz_resize_script_sent"  # session state: the script went with a run
+
+
 def redraw_after_resize() -> None:
     """At the foot of the first page a session draws (app.py), where its element adds no gap
     above the charts. Once is enough: the listener stays with the browser's window when a
@@ -182,9 +185,6 @@ def redraw_after_resize() -> None:
         return
     st.html(REDRAW_AFTER_RESIZE, unsafe_allow_javascript=True)
     st.session_state[RESIZE_SCRIPT_SENT] = True
-
-
-RESIZE_SCRIPT_SENT = "optviz_resize_script_sent"
 
 
 @st.fragment
