@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pandas (70 MB of a server's memory) is imported by the tabl
     import pandas as pd
 
 from optim_core import engine, schedules
-from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
+from optim_core.optimizers import CONVENTIONS, GENERIC, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from spec_strings import Param, Spec, SpecError, build_spec, parse_spec, resolved
 from surfaces import Surface, make_surface
@@ -210,19 +210,8 @@ class Result:
     def state(self, run: int) -> dict[str, np.ndarray]:
         """The named optimizer state of one run, each (steps + 1, 2)."""
         rec, kind = self.recording, self.runs[run].optimizer
-        m, v, z, w = (a[:, :, run] for a in (rec.first_moment, rec.second_moment, rec.max_norm, rec.delta_average))
-        velocity = "u" if self.convention == "lecture" else "b"
-        return {
-            "gd": {},
-            "momentum": {velocity: m},
-            "nag": {velocity: m},
-            "adagrad": {"v": v},
-            "rmsprop": {"v": v},
-            "adadelta": {"v": v, "u": w},
-            "adam": {"m": m, "v": v},
-            "adamax": {"m": m, "u": z},
-            "nadam": {"m": m, "v": v},
-        }[kind]
+        slots = (None, rec.first_moment, rec.second_moment, rec.max_norm, rec.delta_average)
+        return {name: slot[:, :, run] for name, slot in OPTIMIZERS[kind].state_of(self.convention, slots).items()}
 
     # ----- per run ---------------------------------------------------------------------------
     @property
@@ -388,7 +377,7 @@ def warm_up(first_page: bool = False) -> None:
     first view runs (the recording loop, 9 s of the 28 on a fresh install): ``make run`` starts
     the server after it and compiles the rest beside the running server.
     """
-    simulate("booth", list(OPTIMIZERS), steps=2)  # a mixed block, recording
+    simulate("booth", list(GENERIC), steps=2)  # a mixed block, recording
     if first_page:
         return
     for convention in CONVENTIONS:

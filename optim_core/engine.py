@@ -33,7 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from optim_core import kernel, schedules
-from optim_core.optimizers import NEUTRAL, coefficients
+from optim_core.optimizers import NEUTRAL, OPTIMIZERS, coefficients
+from optim_core.rules import RULES
+from optim_core.rules.compiled import loop as rule_loop
 from spec_strings import SpecError
 from surfaces.base import Surface
 from surfaces.compiled import kernel_id, kernel_params
@@ -212,11 +214,16 @@ def _blocks(kinds: np.ndarray, mixed: int) -> list[np.ndarray]:
     block and update). More are grouped by optimizer, each group cut into blocks of equal
     size of at most BLOCK_RUNS runs: a block of one rule runs only the operations it needs
     (9 optimizers x 200 runs: 33 -> 6 ns per run-step), and 2,001 runs make two blocks of
-    about 1,000, not one of 2,000 and one of a single run (8.6 -> 5.4 ns per run-step)."""
-    if len(kinds) <= mixed:
+    about 1,000, not one of 2,000 and one of a single run (8.6 -> 5.4 ns per run-step).
+    A rule with its own update (optim_core/rules) runs in blocks of its own."""
+    own = np.isin(kinds, list(RULES))  # a rule with its own update shares its loop with no other
+    if len(kinds) <= mixed and (not own.any() or np.all(kinds == kinds[0])):
         return [np.arange(len(kinds))]
-    blocks = []
-    for kind in dict.fromkeys(kinds.tolist()):
+    blocks, grouped = [], np.arange(len(kinds))
+    generic = np.flatnonzero(~own)
+    if 0 < generic.size <= mixed:
+        blocks, grouped = [generic], np.flatnonzero(own)
+    for kind in dict.fromkeys(kinds[grouped].tolist()):
         runs = np.flatnonzero(kinds == kind)
         blocks += np.array_split(runs, -(-runs.size // BLOCK_RUNS))
     return blocks
@@ -381,6 +388,47 @@ def _run_block(
         if not record:
             kernel.track_row(t, S, L, record, *tracking)
 
+    info = OPTIMIZERS[names[0]]
+    if info.update is not None:  # a rule with its own update: its own loop (optim_core/rules)
+        E = np.ones((updates, 2, width))
+        _step_rule(info, batch, block, sampler, S, G, E, L, base, plateau, record, need_loss, eta_hist, modes,
+                   sid, sp, noise, tracking, work, observe, row, done, index)  # fmt: skip
+        D = None
+    else:
+        _step_generic(batch, block_kinds, names, kinds, block, sampler, S, G, D, L, base, values, plateau, record,
+                      need_loss, eta_hist, eff_hist, modes, sid, sp, noise, tracking, work, observe, row, done, index)  # fmt: skip
+    if sid < 0 and need_loss:
+        observe(steps)
+    if not record:
+        last = row(steps)
+        alive = diverged < 0
+        return Outcome(
+            np.where(alive, S[last, kernel.THETA], last_pos),
+            np.where(alive, L[last], last_loss),
+            best,
+            first_hit,
+            diverged,
+        )
+    if not need_loss:
+        L = surface.value(S[:, kernel.THETA, 0], S[:, kernel.THETA, 1])
+    recording = Recording(
+        S[:, kernel.THETA],
+        L,
+        G,
+        eta_hist,
+        eff_hist[:, None, :] / D if D is not None else E,
+        S[:, kernel.MOMENT],
+        S[:, kernel.SECOND],
+        S[:, kernel.ZMAX],
+        S[:, kernel.WDELTA],
+    )
+    return _finish_recording(recording, threshold, centre[:, None], half[:, None])
+
+
+def _step_generic(batch, block_kinds, names, kinds, block, sampler, S, G, D, L, base, values, plateau, record,
+                  need_loss, eta_hist, eff_hist, modes, sid, sp, noise, tracking, work, observe, row, done, index):  # fmt: skip
+    """Steps a block of the generic update (the nine of optimizers.md) through every update."""
+    steps, width = batch.steps, len(block)
     chunk = max(1, min(steps, CHUNK_FLOATS // ((4 if len(names) == 1 else 16) * width)))
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
@@ -426,32 +474,53 @@ def _run_block(
             if plateau is not None:
                 plateau.update(L[ri])
             done[index] = t + 1
-    if sid < 0 and need_loss:
-        observe(steps)
-    if not record:
-        last = row(steps)
-        alive = diverged < 0
-        return Outcome(
-            np.where(alive, S[last, kernel.THETA], last_pos),
-            np.where(alive, L[last], last_loss),
-            best,
-            first_hit,
-            diverged,
-        )
-    if not need_loss:
-        L = surface.value(S[:, kernel.THETA, 0], S[:, kernel.THETA, 1])
-    recording = Recording(
-        S[:, kernel.THETA],
-        L,
-        G,
-        eta_hist,
-        eff_hist[:, None, :] / D,
-        S[:, kernel.MOMENT],
-        S[:, kernel.SECOND],
-        S[:, kernel.ZMAX],
-        S[:, kernel.WDELTA],
-    )
-    return _finish_recording(recording, threshold, centre[:, None], half[:, None])
+
+
+def _step_rule(info, batch, block, sampler, S, G, E, L, base, plateau, record, need_loss, eta_hist, modes,
+               sid, sp, noise, tracking, work, observe, row, done, index):  # fmt: skip
+    """Steps a block of one rule with its own update through every update; E gets the effective rates."""
+    steps, width = batch.steps, S.shape[3]
+    advance = rule_loop(info.name)
+    hyper = np.empty((max(1, len(info.hyper_keys)), width))
+    for j, key in enumerate(info.hyper_keys):
+        hyper[j] = batch.hyper[key][block]
+    lecture = batch.convention == "lecture"
+    flags = (sid, sp, noise, modes["has_noise"], record, need_loss, modes["track"], lecture)
+
+    def call(t0, t1, c0, eta):
+        eta = np.ascontiguousarray(np.broadcast_to(eta, (eta.shape[0], width)))
+        advance(t0, t1, c0, steps, *flags, S, G, E, L, eta, base, hyper, work[1], *tracking)
+
+    chunk = max(1, min(steps, CHUNK_FLOATS // width))
+    for t0 in range(0, steps, chunk):
+        t1 = min(steps, t0 + chunk)
+        if batch.schedule in ("constant", "plateau"):
+            eta = base[None, :]
+        else:
+            eta = schedules.rates(batch.schedule, batch.schedule_values or {}, base, np.arange(t0, t1), steps)
+        if plateau is None and sid >= 0:
+            if record:
+                eta_hist[t0:t1] = eta
+            call(t0, t1, t0, eta)
+            done[index] = t1
+            continue
+        for t in range(t0, t1):
+            ri = row(t)
+            if sid < 0:
+                G[0 if not record else t] = sampler(S[ri, kernel.THETA, 0], S[ri, kernel.THETA, 1], t)
+                if need_loss:
+                    observe(t)
+            today = (
+                eta[min(t - t0, len(eta) - 1)][None, :]
+                if plateau is None
+                else plateau.eta[None, :] * np.ones((1, width))
+            )
+            if record:
+                eta_hist[t] = today[0]
+            call(t, t + 1, t, today)
+            if plateau is not None:
+                plateau.update(L[ri])
+            done[index] = t + 1
 
 
 def _invalid(theta, loss, centre, half):

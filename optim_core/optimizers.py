@@ -26,65 +26,27 @@ independent scalar transcription of optimizers.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from optim_core.rules import RULES
+from optim_core.rules.base import BETA1, BETA2, CONVENTIONS, OptimizerInfo, State, same
+from optim_core.rules.base import beta as _beta
+from optim_core.rules.base import eps as _eps
+from optim_core.rules.base import lr as _lr
 from spec_strings import Param
 
-CONVENTIONS = ("lecture", "pytorch")
+__all__ = ["CONVENTIONS", "GENERIC", "NEUTRAL", "NOTES", "OPTIMIZERS", "PARAMS", "coefficients"]
 
-LR_RANGE = {"low": 0.0, "high": 1000.0, "low_open": True, "log": True}
-
-
-def _lr(default: float) -> Param:
-    return Param("lr", default, "learning rate η (base rate of the schedule)", **LR_RANGE)
-
-
-def _beta(default: float, doc: str) -> Param:
-    return Param("beta", default, doc, low=0.0, high=1.0)
-
-
-def _eps(default: float) -> Param:
-    return Param("eps", default, "ε, keeps the denominator away from 0", low=0.0, high=1.0, log=True)
-
-
-BETA1 = Param("beta1", 0.9, "β1, decay of the first moment m", low=0.0, high=1.0)
-BETA2 = Param("beta2", 0.999, "β2, decay of the second moment", low=0.0, high=1.0)
 BIAS_CORRECTION = Param("bias_correction", True, "divide m and v by (1 − β^k) (lecture convention only)", kind="bool")
 MOMENTUM_DECAY = Param(
     "momentum_decay", 0.004, "ψ of torch's NAdam momentum schedule (pytorch convention only)", low=0.0, high=1.0
 )
-
-
-@dataclass(frozen=True)
-class OptimizerInfo:
-    name: str
-    display_name: str
-    params: tuple[Param, ...]
-    rules: dict[str, str]  # convention -> LaTeX of the update
-    effective_lr: dict[str, str]  # convention -> LaTeX of the factor on today's gradient
-    # Keys valid in one convention only.
-    lecture_only: tuple[str, ...] = ()
-    pytorch_only: tuple[str, ...] = ()
-    has_velocity: bool = False
-    # How the pytorch convention differs from the lecture one, in words ("" when they agree).
-    difference: str = ""
-
-    def param(self, key: str) -> Param:
-        """The declared parameter ``key`` (KeyError if the rule has none)."""
-        for param in self.params:
-            if param.name == key:
-                return param
-        raise KeyError(f"{self.name} has no parameter {key}")
-
-    def default(self, key: str):
-        """The default value of parameter ``key``."""
-        return self.param(key).default
-
-
-def _same(text: str) -> dict[str, str]:
-    return {"lecture": text, "pytorch": text}
+# The generic update's state slots (see the module docstring): m, v, z (Adamax's u), w (AdaDelta's u).
+M, V, Z, W = 1, 2, 3, 4
+VELOCITY = State("u", "velocity: the decayed sum of η·g", velocity=True, pytorch_name="b")
+FIRST = State("m", "first moment: the average of g")
+SECOND = State("v", "second moment: the average of g²")
+_same = same
 
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {
@@ -106,7 +68,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 "pytorch": r"b_{t+1} = \beta b_t + g_t;\quad \theta_{t+1} = \theta_t - \eta_t b_{t+1}",
             },
             _same(r"\eta_t"),
-            has_velocity=True,
+            state=((VELOCITY, M),),
             difference="torch's buffer b holds the sum of gradients and is scaled by today's η_t; the lecture's u "
             "already holds η·g. Equal while η is constant (u = η b), different under a schedule.",
         ),
@@ -120,7 +82,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 "pytorch": r"b_{t+1} = \beta b_t + g_t;\quad \theta_{t+1} = \theta_t - \eta_t (g_t + \beta b_{t+1})",
             },
             _same(r"\eta_t"),
-            has_velocity=True,
+            state=((VELOCITY, M),),
             difference="The lecture evaluates the gradient at the look-ahead point θ − βu; torch evaluates it at θ "
             "and steps along g + βb, so torch's iterate is the lecture's look-ahead point.",
         ),
@@ -137,6 +99,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 "pytorch": r"\eta_t / (\sqrt{v_{t+1}} + \epsilon)",
             },
             difference="ε inside the square root (lecture) or added after it (torch).",
+            state=((State("v", "the sum of every g² so far"), V),),
         ),
         OptimizerInfo(
             "rmsprop",
@@ -151,6 +114,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 "pytorch": r"\eta_t / (\sqrt{v_{t+1}} + \epsilon)",
             },
             difference="ε inside the square root (lecture) or added after it (torch); β is torch's alpha.",
+            state=((SECOND, V),),
         ),
         OptimizerInfo(
             "adadelta",
@@ -161,6 +125,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 r"\quad u_{t+1} = \beta u_t + (1-\beta)\Delta_t^2;\quad \theta_{t+1} = \theta_t + \eta_t \Delta_t"
             ),
             _same(r"\eta_t \sqrt{u_t + \epsilon} / \sqrt{v_{t+1} + \epsilon}"),
+            state=((SECOND, V), (State("u", "the average of the squared updates Δ²"), W)),
         ),
         OptimizerInfo(
             "adam",
@@ -174,6 +139,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             _same(r"\eta_t / (\sqrt{\hat v} + \epsilon)"),
             lecture_only=("bias_correction",),
             difference="Same rule; only the lecture convention can switch bias correction off.",
+            state=((FIRST, M), (SECOND, V)),
         ),
         OptimizerInfo(
             "adamax",
@@ -184,6 +150,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                 r"\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{1-\beta_1^k}\,\frac{m_{t+1}}{u_{t+1}}"
             ),
             _same(r"\eta_t / \left((1-\beta_1^k)\, u_{t+1}\right)"),
+            state=((FIRST, M), (State("u", "the decayed maximum of |g| (the ∞-norm)"), Z)),
         ),
         OptimizerInfo(
             "nadam",
@@ -201,9 +168,14 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             pytorch_only=("momentum_decay",),
             difference="The lecture uses Dozat's rule with a constant β1; torch schedules the momentum "
             "(μ_k grows from about β1/2 towards β1, with ψ = momentum_decay).",
+            state=((FIRST, M), (SECOND, V)),
         ),
     )
 }
+# The nine of optimizers.md are settings of the generic update; the rules after them bring
+# their own scalar update (optim_core/rules/).
+GENERIC = tuple(OPTIMIZERS)
+OPTIMIZERS.update(RULES)
 PARAMS = {name: info.params for name, info in OPTIMIZERS.items()}
 
 # The generic coefficients and their neutral values (see the module docstring).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,12 @@ def test_every_optimizer_has_a_rule_and_an_effective_rate_in_each_convention(nam
         assert info.rules[convention].strip() and info.effective_lr[convention].strip()
         assert info.rules[convention] in optimizers.__doc__  # the docstring is generated from the same source
         hp = {p.name: np.array([float(p.default)]) for p in info.params}
-        assert coefficients(name, convention, hp, np.array([[1.0]]), np.array([[0.1]]))  # the engine knows it
+        if info.update is None:  # a setting of the generic update: the engine knows its coefficients
+            assert coefficients(name, convention, hp, np.array([[1.0]]), np.array([[0.1]]))
+        else:  # its own update, with its state and keys in the order the update takes them
+            arguments = list(inspect.signature(info.update.py_func).parameters)
+            assert arguments == ["g", "theta", "k", "eta", "base", "lecture", *(s.name for s, _ in info.state),
+                                 *info.hyper_keys]  # fmt: skip
 
 
 def test_every_schedule_has_a_formula_and_its_torch_equivalent():

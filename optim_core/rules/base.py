@@ -1,0 +1,115 @@
+"""What every optimizer's definition is made of: its keys, its named state, its formulas.
+
+An optimizer is one :class:`OptimizerInfo`. The nine rules of optimizers.md are settings of
+one generic update (:mod:`optim_core.optimizers`); a rule that does not fit it (a running
+maximum, a sign, a switch) brings its own ``update``: scalar code for one coordinate of one
+run, which the engine compiles into a loop of its own (:mod:`optim_core.rules.compiled`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spec_strings import Param
+
+CONVENTIONS = ("lecture", "pytorch")
+
+LR_RANGE = {"low": 0.0, "high": 1000.0, "low_open": True, "log": True}
+
+
+def lr(default: float, doc: str = "learning rate η (base rate of the schedule)") -> Param:
+    return Param("lr", default, doc, **LR_RANGE)
+
+
+def beta(default: float, doc: str) -> Param:
+    return Param("beta", default, doc, low=0.0, high=1.0)
+
+
+def eps(default: float, doc: str = "ε, keeps the denominator away from 0") -> Param:
+    return Param("eps", default, doc, low=0.0, high=1.0, log=True)
+
+
+def weight_decay(default: float, doc: str) -> Param:
+    return Param("weight_decay", default, doc, low=0.0, high=10.0)
+
+
+BETA1 = Param("beta1", 0.9, "β1, decay of the first moment m", low=0.0, high=1.0)
+BETA2 = Param("beta2", 0.999, "β2, decay of the second moment", low=0.0, high=1.0)
+
+
+@dataclass(frozen=True)
+class State:
+    """One named quantity a rule keeps per coordinate between updates (0 before the first).
+
+    ``pytorch_name``: its name in the pytorch convention when it holds something else there
+    (momentum's lecture u = η·b). ``velocity``: the rule moves θ along it, so "at one step"
+    draws it as an arrow."""
+
+    name: str
+    meaning: str
+    velocity: bool = False
+    pytorch_name: str | None = None
+
+    def named(self, convention: str) -> str:
+        return self.pytorch_name if convention == "pytorch" and self.pytorch_name else self.name
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    name: str
+    display_name: str
+    params: tuple[Param, ...]
+    rules: dict[str, str]  # convention -> LaTeX of the update
+    effective_lr: dict[str, str]  # convention -> LaTeX of the factor on today's gradient
+    # The state, each with the engine's slot it lives in (1 to 4; 0 is θ).
+    state: tuple[tuple[State, int], ...] = ()
+    # Keys valid in one convention only.
+    lecture_only: tuple[str, ...] = ()
+    pytorch_only: tuple[str, ...] = ()
+    # How the pytorch convention differs from the lecture one, in words ("" when they agree).
+    difference: str = ""
+    # What the app says beside the rule's controls, when something there behaves unexpectedly.
+    note: str = ""
+    # Scalar update of one coordinate (None: a setting of the generic update), see rules/README.
+    update: Callable | None = None
+    # The module that defines ``update`` (the compiled loop imports it from there).
+    module: str = ""
+
+    @property
+    def has_velocity(self) -> bool:
+        return any(state.velocity for state, _ in self.state)
+
+    @property
+    def hyper_keys(self) -> tuple[str, ...]:
+        """The keys ``update`` takes after its state, in order: every key but lr."""
+        return tuple(p.name for p in self.params if p.name != "lr")
+
+    def param(self, key: str) -> Param:
+        """The declared parameter ``key`` (KeyError if the rule has none)."""
+        for param in self.params:
+            if param.name == key:
+                return param
+        raise KeyError(f"{self.name} has no parameter {key}")
+
+    def default(self, key: str):
+        """The default value of parameter ``key``."""
+        return self.param(key).default
+
+    def state_of(self, convention: str, slots) -> dict:
+        """The named state, each taken from ``slots`` (indexable by slot number)."""
+        return {state.named(convention): slots[slot] for state, slot in self.state}
+
+    def velocity(self, convention: str) -> str | None:
+        """The name of the state that is a velocity, if the rule has one."""
+        return next((state.named(convention) for state, _ in self.state if state.velocity), None)
+
+
+def same(text: str) -> dict[str, str]:
+    return {"lecture": text, "pytorch": text}
+
+
+def defined(module: str, update: Callable, **fields) -> OptimizerInfo:
+    """A rule with its own scalar update; its state takes slots 1, 2, ... in order."""
+    states = fields.pop("state")
+    return OptimizerInfo(**fields, state=tuple((s, i + 1) for i, s in enumerate(states)), update=update, module=module)
