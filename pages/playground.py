@@ -269,6 +269,8 @@ with st.sidebar, st.container(key="tut-optimizers"):
                 format_func=lambda n: OPTIMIZERS[n].display_name,
             )
             info = OPTIMIZERS[ss[f"pg_run{rid}_name"]]
+            if info.note:
+                st.caption(info.note)
             skip = info.pytorch_only if convention == "lecture" else info.lecture_only
             for param in info.params:
                 if param.name not in skip:

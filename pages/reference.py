@@ -36,6 +36,16 @@ for info in OPTIMIZERS.values():
             st.latex(info.effective_lr[convention])
     keys = ", ".join(f"`{p.name}` = {p.default}" for p in info.params)
     st.caption(f"Spec keys and defaults: {keys}")
+    if info.state:
+        kept = "; ".join(
+            f"`{state.name}`"
+            + (f" (pytorch: `{state.pytorch_name}`)" if state.pytorch_name else "")
+            + f": {state.meaning}"
+            for state, _ in info.state
+        )
+        st.caption(f"State per coordinate: {kept}")
+    if info.note:
+        st.caption(info.note)
 
 st.header("Where the conventions differ")
 differences = [

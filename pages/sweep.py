@@ -29,6 +29,9 @@ RANGES = {
     "beta2": (0.9, 0.9999),
     "eps": (1e-10, 1e-2),
     "momentum_decay": (0.0, 0.02),
+    "weight_decay": (0.0, 0.1),
+    "eta_minus": (0.1, 0.9),
+    "eta_plus": (1.05, 2.0),
 }
 
 SURFACES = [name for name in CATALOG if name != "custom"]
@@ -62,8 +65,9 @@ URL_FIELDS = [
 
 
 def sweepable(optimizer: str, convention: str) -> list[str]:
-    keys = [p.name for p in OPTIMIZERS[optimizer].params if p.name in RANGES]
-    return [k for k in keys if not (convention == "lecture" and k == "momentum_decay")]
+    info = OPTIMIZERS[optimizer]
+    skip = info.pytorch_only if convention == "lecture" else info.lecture_only
+    return [p.name for p in info.params if p.name in RANGES and p.name not in skip]
 
 
 def default_range(key: str) -> tuple[float, float]:

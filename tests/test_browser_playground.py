@@ -520,3 +520,34 @@ def test_a_lesson_downloads_its_race_as_a_gif(page: Page, app_url):
     gif = Image.open(download.value.path())
     assert gif.n_frames == 10 and gif.size == (1280, 720)
     assert_no_exception(page)
+
+
+def test_a_rule_of_its_own_is_added_from_the_list_and_its_own_key_moves_its_path(page: Page, app_url):
+    """Lion (optim_core/rules) as a user reaches it: picked in "Add", added, its weight decay moved."""
+    page.goto(url_with(app_url, {"surface": "rosenbrock", "opt": "adam:lr=0.05", "steps": "200"}))
+    wait_for_app(page)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Add").first
+    open_list(box)
+    page.locator('[role="option"]').filter(has_text="Lion").first.click()
+    wait_idle(page)
+    before = contour(page)
+    page.get_by_role("button", name="Add run").click()
+    wait_for_change(page, before)
+    wait_idle(page)
+    names = page.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => t.name)")
+    assert "lion" in names
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text="Lion").first
+    panel.locator("summary").click()
+    decay = panel.locator('[data-testid="stSlider"]').filter(has_text="decoupled weight decay").first
+    thumb = decay.locator('input[type="range"]').first
+    expect(thumb).to_be_visible()
+    before = contour(page)
+    thumb.focus()
+    thumb.press("ArrowRight")
+    wait_for_change(page, before)
+    query = wait_for_url(page, "opt")
+    lion = next(spec for spec in query["opt"] if spec.startswith("lion:"))
+    assert "weight_decay=" in lion, lion
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=str(ARTIFACTS_DIR / "playground-lion-added.png"), full_page=True)

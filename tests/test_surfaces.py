@@ -400,13 +400,16 @@ def test_typed_surface_survives_pickling_as_the_app_cache_does():
 
 
 def test_every_surface_with_a_minimum_carries_suggested_rates_that_do_not_diverge():
+    from tools.suggest_hyperparameters import measured
+
     for name, cls in CATALOG.items():
         surface = make_surface(name)
         if surface.min_value is None or name == "custom":
             continue
         suggested = cls.info.suggested
         assert suggested, name
-        specs = [f"{optimizer}:lr={hp['lr']}" for optimizer, hp in suggested.items()]
+        # As tools/suggest_hyperparameters.py measured them: the defaults, weight decay off.
+        specs = [measured(optimizer, hp["lr"]) for optimizer, hp in suggested.items()]
         result = simulate(name, specs, steps=500, record=False)
         assert (result.outcome.diverged_at < 0).all(), name
         assert (result.outcome.final_loss < float(surface.value(*surface.starts[0]))).all(), name

@@ -5,7 +5,11 @@ grid of learning rates (other hyperparameters at their defaults). The suggestion
 gentlest rate whose loss decrease is at least 99 % of the best decrease among runs that did not
 diverge: near-best progress without the most aggressive step (on surfaces with local minima,
 settling into one counts as progress). Surfaces with no minimum
-(the saddles) get no suggestion: the optimizers' defaults apply. Run:
+(the saddles) get no suggestion: the optimizers' defaults apply. Two rules are measured apart:
+weight decay is off while a rate is measured (AdamW's lecture decay shrinks θ by λ per update
+whatever η is, so on a surface whose minimum is near 0 the gentlest rate would be the smallest
+of the grid), and Rprop gets none (η is only its first step size; every rate of the grid ends
+within 1 % of the best). Run:
 
     python -m tools.suggest_hyperparameters > surfaces/suggested.py
 """
@@ -21,8 +25,20 @@ from surfaces import CATALOG, make_surface
 GRID = np.geomspace(1e-5, 10.0, 43)
 
 
+# Rules whose η is only the first step size: no suggestion, the default applies.
+FIRST_STEP_ONLY = ("rprop",)
+
+
+def measured(optimizer: str, rate: float) -> str:
+    """The spec a rate is measured with: the rule's defaults, weight decay off."""
+    decay = ",weight_decay=0" if any(p.name == "weight_decay" for p in OPTIMIZERS[optimizer].params) else ""
+    return f"{optimizer}:lr={float(rate)!r}{decay}"
+
+
 def suggest(surface: str, optimizer: str) -> float | None:
-    specs = [f"{optimizer}:lr={float(lr)!r}" for lr in GRID]
+    if optimizer in FIRST_STEP_ONLY:
+        return None
+    specs = [measured(optimizer, lr) for lr in GRID]
     outcome = simulate(surface, specs, steps=500, record=False).outcome
     surf = make_surface(surface)
     start_loss = float(surf.value(*surf.starts[0]))
@@ -30,8 +46,16 @@ def suggest(surface: str, optimizer: str) -> float | None:
     best = final.min()
     if not np.isfinite(best):
         return None  # every rate of the grid diverged: keep the optimizer's default
-    good = np.flatnonzero(final <= best + 0.01 * (start_loss - best))
-    return float(f"{GRID[good[0]]:.2g}")
+    chosen = GRID[np.flatnonzero(final <= best + 0.01 * (start_loss - best))[0]]
+    # Printed to two digits, unless the loss is chaotic in η there (large rates on Rastrigin:
+    # AdaBelief at 2.68 ends at 7.8, at 2.7 at 330, above its start): then to as many as it
+    # takes for the printed rate to descend too.
+    for digits in (2, 3, 17):
+        rate = float(f"{chosen:.{digits}g}")
+        kept = simulate(surface, [measured(optimizer, rate)], steps=500, record=False).outcome
+        if kept.diverged_at[0] < 0 and kept.final_loss[0] < start_loss:
+            break
+    return rate
 
 
 def main() -> None:
