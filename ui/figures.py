@@ -770,9 +770,10 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
             continue
         here = result.positions[i, k]
         kinds = {"update": result.positions[i, k + 1] - here, "−η_t g": -result.lr[i, k] * result.gradients[i, k]}
-        if OPTIMIZERS[info.optimizer].has_velocity:  # AdaDelta's and Adamax's u are no velocity
+        velocity = OPTIMIZERS[info.optimizer].velocity(result.convention)  # AdaDelta's u is none, nor Adamax's
+        if velocity is not None:
             lecture = result.convention == "lecture"  # the lecture's u holds η·g; torch's b is scaled by η_t
-            kinds["velocity"] = -(1.0 if lecture else result.lr[i, k]) * result.state(i)["u" if lecture else "b"][k]
+            kinds["velocity"] = -(1.0 if lecture else result.lr[i, k]) * result.state(i)[velocity][k]
         arrows += [(i, info, kind, here, delta) for kind, delta in kinds.items()]
     if not arrows:
         return _finish(fig, font_scale, 420)
