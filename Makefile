@@ -58,5 +58,5 @@ bench: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/python -m bench.sweep
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts optim_core/rules/_loops
 	find . -path ./$(VENV) -prune -o -name '*.nb[ic]' -exec rm -f {} +
