@@ -34,7 +34,7 @@ from ui.present import PRESENT, header, on_phone, tutorial_page
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
-from ui.tables import inspect_rows, summary_table
+from ui.tables import inspect_rows, summary_table, worked_rows
 from ui.tutorial import HIDEABLE, TITLE_CHARS, Tutorial, clean_title
 from ui.tutorial import VIEWS as TUTORIAL_VIEWS
 from ui.urlstate import inert, warn_ignored
@@ -388,6 +388,21 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
             "the velocity of momentum and Nesterov. The table holds each run's values at the step and its state after the update."
         )
         show_table(inspect_rows(result, step))
+    runs = list(range(len(result.runs)))
+    if ss.get("pg_worked_run") not in runs:
+        ss["pg_worked_run"] = 0
+    run = st.selectbox("Work out the update of", runs, key="pg_worked_run", format_func=lambda i: result.runs[i].label)
+    info = OPTIMIZERS[result.runs[run].optimizer]
+    code = (
+        f"`{info.module}.update`"
+        if info.update is not None
+        else "the generic update (`optim_core/kernel.py`) with this rule's coefficients"
+    )
+    st.caption(
+        f"Every value {code} computes for this update, in its order, with this run's numbers; "
+        "the last lines are what it returns, the recorded numbers."
+    )
+    show_table(worked_rows(result, run, step))
     chosen = ss.get("pg_inspect")
     write_url(replace(state, selected_step=None if chosen is None or chosen >= state.steps else int(chosen)))
 

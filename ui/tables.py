@@ -44,3 +44,17 @@ def inspect_rows(result: Result, step: int) -> list[dict]:
             row[f"{name}_x"], row[f"{name}_y"] = values[k + 1]  # the state after this update
         rows.append(row)
     return rows
+
+
+def worked_rows(result: Result, run: int, step: int) -> list[dict]:
+    """The update of ``run`` shown at ``step``, worked out value by value in the order the
+    rule's code computes it (:func:`optim_core.worked.worked_update`); [] if it has none."""
+    from optim_core.worked import worked_update
+
+    k = inspected_update(result, run, step)
+    if k < 0:
+        return []
+    return [
+        {"value": line.name, "x": line.x, "y": line.y, "what it is": line.meaning}
+        for line in worked_update(result, run, k)
+    ]
