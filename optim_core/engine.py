@@ -484,12 +484,13 @@ def _step_rule(info, batch, block, sampler, S, G, E, L, base, plateau, record, n
     hyper = np.empty((max(1, len(info.hyper_keys)), width))
     for j, key in enumerate(info.hyper_keys):
         hyper[j] = batch.hyper[key][block]
+    powers = np.empty((max(1, len(info.powers)), width))
     lecture = batch.convention == "lecture"
     flags = (sid, sp, noise, modes["has_noise"], record, need_loss, modes["track"], lecture)
 
     def call(t0, t1, c0, eta):
         eta = np.ascontiguousarray(np.broadcast_to(eta, (eta.shape[0], width)))
-        advance(t0, t1, c0, steps, *flags, S, G, E, L, eta, base, hyper, work[1], *tracking)
+        advance(t0, t1, c0, steps, *flags, S, G, E, L, eta, base, hyper, powers, work[1], *tracking)
 
     chunk = max(1, min(steps, CHUNK_FLOATS // width))
     for t0 in range(0, steps, chunk):

@@ -133,11 +133,13 @@ def worked_update(result, run: int, k: int) -> list[Line]:
             args = [float(g[c]), float(theta[c]), float(k + 1), eta, float(hyper["lr"]), lecture]
             args += [float(state[name][k, c]) for name in names]
             args += [float(hyper[key]) for key in info.hyper_keys]
+            args += [float(hyper[key]) ** float(k + 1) for key in info.powers]
             lines, value = _trace(info.update.py_func, *args)
             traces.append(lines)
             returns.append(value)
         meaning = {**OWN_MEANING, **{s.name: s.meaning for s, _ in info.state}}
         meaning.update({p.name: p.doc for p in info.params})
+        meaning.update({f"{key}_k": f"{key} to the power k" for key in info.powers})
         for lines in traces:  # the state as it came in
             for i, (name, value) in enumerate(lines[: 6 + len(names)]):
                 if name in names:

@@ -27,8 +27,10 @@ def test_every_optimizer_has_a_rule_and_an_effective_rate_in_each_convention(nam
             assert coefficients(name, convention, hp, np.array([[1.0]]), np.array([[0.1]]))
         else:  # its own update, with its state and keys in the order the update takes them
             arguments = list(inspect.signature(info.update.py_func).parameters)
-            assert arguments == ["g", "theta", "k", "eta", "base", "lecture", *(s.name for s, _ in info.state),
-                                 *info.hyper_keys]  # fmt: skip
+            state = [s.name for s, _ in info.state]
+            powers = [f"{key}_k" for key in info.powers]
+            assert arguments == ["g", "theta", "k", "eta", "base", "lecture", *state, *info.hyper_keys, *powers]
+            assert tuple(arguments) == info.arguments
 
 
 def test_every_schedule_has_a_formula_and_its_torch_equivalent():

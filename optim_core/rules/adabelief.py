@@ -17,13 +17,13 @@ from surfaces.compiled import JIT
 
 
 @njit(inline="always", **JIT)
-def update(g, theta, k, eta, base, lecture, m, s, beta1, beta2, eps, eps_root):
+def update(g, theta, k, eta, base, lecture, m, s, beta1, beta2, eps, eps_root, beta1_k, beta2_k):
     """One coordinate: returns θ, the effective rate, m, s."""
     m = (1.0 - beta1) * g + beta1 * m
     error = g - m
     s = (1.0 - beta2) * (error * error) + beta2 * s
     s = s + (eps if lecture else eps_root)  # the paper adds its ε to s at every update
-    m_hat, s_hat = m / (1.0 - beta1**k), s / (1.0 - beta2**k)
+    m_hat, s_hat = m / (1.0 - beta1_k), s / (1.0 - beta2_k)
     d = math.sqrt(s_hat) + eps
     return theta + (-eta) * (m_hat / d), eta / d, m, s
 
@@ -31,6 +31,7 @@ def update(g, theta, k, eta, base, lecture, m, s, beta1, beta2, eps, eps_root):
 INFO = defined(
     __name__,
     update,
+    powers=("beta1", "beta2"),
     name="adabelief",
     display_name="AdaBelief",
     params=(

@@ -16,22 +16,22 @@ from surfaces.compiled import JIT
 
 
 @njit(inline="always", **JIT)
-def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, weight_decay):
+def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, weight_decay, beta1_k, beta2_k):
     """One coordinate: returns θ, the effective rate, m, v."""
     if lecture:
         # The paper's Algorithm 2, in Adam's order (so weight_decay = 0 is this project's Adam).
         decay = (eta / base) * weight_decay * theta
         m = beta1 * m + (1.0 - beta1) * g
         v = beta2 * v + (1.0 - beta2) * (g * g)
-        d = math.sqrt(1.0 / (1.0 - beta2**k) * v + 0.0) + eps
-        theta = theta - eta * ((1.0 / (1.0 - beta1**k) * m + 0.0 * g) / d) - decay
+        d = math.sqrt(1.0 / (1.0 - beta2_k) * v + 0.0) + eps
+        theta = theta - eta * ((1.0 / (1.0 - beta1_k) * m + 0.0 * g) / d) - decay
         return theta, eta / d, m, v
     # torch's single-tensor order: decay first, m by lerp, the bias corrections last.
     theta = theta * (1.0 - eta * weight_decay)
     w = 1.0 - beta1
     m = m + w * (g - m) if w < 0.5 else g - (g - m) * (1.0 - w)
     v = v * beta2 + ((1.0 - beta2) * g) * g
-    bc1, bc2 = 1.0 - beta1**k, 1.0 - beta2**k
+    bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     d = math.sqrt(v) / bc2**0.5 + eps
     theta = theta + -(eta / bc1) * (m / d)
     return theta, eta / d, m, v
@@ -40,6 +40,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, weight_deca
 INFO = defined(
     __name__,
     update,
+    powers=("beta1", "beta2"),
     name="adamw",
     display_name="AdamW",
     params=(

@@ -15,7 +15,7 @@ from surfaces.compiled import JIT
 
 
 @njit(inline="always", **JIT)
-def update(g, theta, k, eta, base, lecture, m, v, v_max, beta1, beta2, eps):
+def update(g, theta, k, eta, base, lecture, m, v, v_max, beta1, beta2, eps, beta1_k, beta2_k):
     """One coordinate: returns θ, the effective rate, m, v, v_max."""
     if lecture:
         # The paper's Algorithm 2: no bias correction, the maximum of v itself (ε added as Adam's guard).
@@ -27,7 +27,7 @@ def update(g, theta, k, eta, base, lecture, m, v, v_max, beta1, beta2, eps):
     w = 1.0 - beta1
     m = m + w * (g - m) if w < 0.5 else g - (g - m) * (1.0 - w)
     v = v * beta2 + ((1.0 - beta2) * g) * g
-    bc1, bc2 = 1.0 - beta1**k, 1.0 - beta2**k
+    bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     v_max = max(v_max, v)
     d = math.sqrt(v_max) / bc2**0.5 + eps
     return theta + -(eta / bc1) * (m / d), eta / d, m, v, v_max
@@ -36,6 +36,7 @@ def update(g, theta, k, eta, base, lecture, m, v, v_max, beta1, beta2, eps):
 INFO = defined(
     __name__,
     update,
+    powers=("beta1", "beta2"),
     name="amsgrad",
     display_name="AMSGrad",
     params=(lr(0.001), BETA1, BETA2, eps(1e-8)),

@@ -9,7 +9,8 @@ text changes, the file is rewritten and numba compiles it again.
 
 The loop does what :mod:`optim_core.kernel`'s does for the generic update, in the same
 layout (S is (rows, 5, 2, R): θ and up to four state slots), except that each run and
-coordinate calls ``update`` and the effective rate comes back from it, written into E.
+coordinate calls ``update`` and the effective rate comes back from it, written into E. The
+powers a rule declares (β^k) are computed first, once per update and distinct value, into P.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from surfaces.compiled import JIT, evaluate
 @njit(**JIT)
 def advance(
     t0, t1, c0, steps, sid, sp, noise, has_noise, record, need_loss, track, lecture,
-    S, G, E, L, ETA, BASE, H, scratch,
+    S, G, E, L, ETA, BASE, H, P, scratch,
     diverged, last_pos, last_loss, best, first_hit, centre, half, threshold,
 ):
     runs = S.shape[3]
@@ -59,11 +60,12 @@ def advance(
                     gy[r] = gy[r] + noise[t, 1]
             if track:
                 track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
+{powers}
         for c in range(2):
             g_, th_in, th_out, e_out = G[gi, c], S[ri, 0, c], S[ro, 0, c], E[gi, c]
 {views}
             for r in range(runs):
-                th, eff{outs} = update(g_[r], th_in[r], k, eta[r], BASE[r], lecture{ins}{hyper})
+                th, eff{outs} = update(g_[r], th_in[r], k, eta[r], BASE[r], lecture{ins}{hyper}{power_args})
                 th_out[r] = th
                 e_out[r] = eff
 {stores}
@@ -90,6 +92,14 @@ def source(info) -> str:
         ins="".join(f", s{i}_in[r]" for i in range(n)),
         hyper="".join(f", H[{j}, r]" for j in range(len(info.hyper_keys))),
         stores="\n".join(f"{pad}    s{i}_out[r] = s{i}" for i in range(n)),
+        powers="\n".join(
+            f"{pad[:8]}h, p = H[{info.hyper_keys.index(key)}], P[{j}]\n"
+            f"{pad[:8]}p[0] = h[0] ** k\n"
+            f"{pad[:8]}for r in range(1, runs):  # one pow per update while the runs share the value\n"
+            f"{pad}p[r] = p[r - 1] if h[r] == h[r - 1] else h[r] ** k"
+            for j, key in enumerate(info.powers)
+        ),
+        power_args="".join(f", P[{j}, r]" for j in range(len(info.powers))),
     )
 
 

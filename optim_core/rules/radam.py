@@ -17,7 +17,7 @@ from surfaces.compiled import JIT
 
 
 @njit(inline="always", **JIT)
-def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps):
+def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, beta1_k, beta2_k):
     """One coordinate: returns θ, the effective rate, m, v."""
     if lecture:
         m = beta1 * m + (1.0 - beta1) * g
@@ -26,10 +26,10 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps):
         w = 1.0 - beta1
         m = m + w * (g - m) if w < 0.5 else g - (g - m) * (1.0 - w)
         v = v * beta2 + ((1.0 - beta2) * g) * g
-    bc1, bc2 = 1.0 - beta1**k, 1.0 - beta2**k
+    bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     m_hat = m / bc1
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    rho = rho_inf - 2.0 * k * beta2**k / bc2
+    rho = rho_inf - 2.0 * k * beta2_k / bc2
     if rho > (4.0 if lecture else 5.0):
         adaptive = bc2**0.5 / (math.sqrt(v) + eps)
         rect = math.sqrt((rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho))
@@ -40,6 +40,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps):
 INFO = defined(
     __name__,
     update,
+    powers=("beta1", "beta2"),
     name="radam",
     display_name="RAdam",
     params=(lr(0.001), BETA1, BETA2, eps(1e-8)),
