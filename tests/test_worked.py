@@ -33,9 +33,8 @@ def test_the_worked_update_returns_the_recorded_numbers_for_every_rule(conventio
 def test_the_worked_update_is_in_the_order_the_rule_computes_it():
     result = simulate("rosenbrock", ["adam:lr=0.05", "amsgrad:lr=0.05", "rprop"], steps=20, convention="pytorch")
     adam = [line.name for line in worked_update(result, 0, 10)]
-    assert [n for n in adam if n in ("g", "m", "v", "d", "numerator", "step", "θ after")] == [
-        "g", "m", "v", "d", "numerator", "step", "θ after"
-    ]
+    order = ["g", "m", "v", "d", "numerator", "step", "θ after"]
+    assert [n for n in adam if n in order] == order
     amsgrad = [line.name for line in worked_update(result, 1, 10)]
     assert amsgrad.index("v") < amsgrad.index("v_max") < amsgrad.index("d") < amsgrad.index("θ after")
     assert "bc1" in amsgrad and "bc2" in amsgrad  # torch's bias corrections, by their names in the code
@@ -45,7 +44,7 @@ def test_a_coordinate_whose_code_path_differs_shows_its_own_lines():
     # Rprop: find an update where one coordinate's gradient changed sign and the other's did not.
     result = simulate("rosenbrock", ["rprop:lr=0.05"], steps=200, convention="lecture")
     g = result.gradients[0]
-    flips = (g[1:] * g[:-1] < 0)
+    flips = g[1:] * g[:-1] < 0
     k = int(np.flatnonzero(flips[:, 0] != flips[:, 1])[0]) + 1
     lines = {line.name: (line.x, line.y) for line in worked_update(result, 0, k)}
     np.testing.assert_array_equal(lines["θ after"], result.positions[0, k + 1])
