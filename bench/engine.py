@@ -9,7 +9,9 @@
 (b) a sweep: 9 optimizers × N runs × 500 steps in summary mode, in run-steps per second,
     against the plain loop without recording (it keeps nothing per step either);
 (c) what simulate() costs on top of the engine, per run-step, for 2,000 and 20,000 runs;
-(d) blocks of mixed optimizers and counts just past a block, against one optimizer alone.
+(d) blocks of mixed optimizers and counts just past a block, against one optimizer alone;
+(e) each rule of its own (optim_core/rules) per run-step, against Adam on the generic update
+    and against a plain Python loop calling the rule's own ``update`` (its py_func).
 
 Times are the best of several repeats, measured in one process, one after the other. The
 engine uses every core for (b) (a thread per block); the plain loop is single-threaded, as a
@@ -28,11 +30,12 @@ import numpy as np
 from bench.plain_loop import run_plain
 from optim_core import engine
 from optim_core.api import simulate
-from optim_core.optimizers import OPTIMIZERS
+from optim_core.optimizers import GENERIC, OPTIMIZERS
+from optim_core.rules import RULES
 from spec_strings import Spec, resolved
 from surfaces import make_surface
 
-NAMES = list(OPTIMIZERS)
+NAMES = list(GENERIC)  # (a), (b), (d): the nine, which the plain loop writes out by hand
 START = (-1.2, 1.0)
 STEPS = 500
 
@@ -127,6 +130,37 @@ def main() -> None:
         both = [best_of(3, lambda b=b: engine.run(surface, b, record=False)) for b in (mixed, alone)]
         scale = 1e9 / (count * 1000)
         print(f"{count:>8,}{both[0] * scale:>20.2f}{both[1] * scale:>12.2f}{both[0] / both[1]:>7.2f}x")
+
+    # (e) the rules of their own
+    print("\n(e) rules of their own, summary mode, 2,000 runs x 500 steps on Rosenbrock (best of 3)")
+    print(f"{'rule':>10}{'engine ns/run-step':>20}{'vs adam':>9}{'plain loop ns/run-step':>24}{'vs plain':>10}")
+    adam = best_of(3, lambda: engine.run(surface, _batch(["adam"] * 2000, STEPS), record=False)) * 1e9 / (2000 * STEPS)
+    print(f"{'adam':>10}{adam:>20.2f}{1.0:>8.2f}x")
+    for name in RULES:
+        batch = _batch([name] * 2000, STEPS)
+        ours = best_of(3, lambda b=batch: engine.run(surface, b, record=False)) * 1e9 / (2000 * STEPS)
+        plain = best_of(1, lambda n=name: _plain_rule(n, runs=20, steps=100)) * 1e9 / (20 * 100)
+        print(f"{name:>10}{ours:>20.2f}{ours / adam:>8.2f}x{plain:>24.0f}{plain / ours:>9.0f}x")
+
+
+def _plain_rule(name: str, runs: int, steps: int) -> None:
+    """A plain Python loop over runs and steps calling the rule's own update, one coordinate at a time."""
+    info = OPTIMIZERS[name]
+    values = resolved(Spec(name), info.params)
+    hyper = [float(values[key]) for key in info.hyper_keys]
+    for _ in range(runs):
+        x, y = START
+        state = [[0.0] * len(info.state) for _ in range(2)]
+        for t in range(steps):
+            k = float(t + 1)
+            powers = [float(values[key]) ** k for key in info.powers]
+            gx, gy = -2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)
+            new = []
+            for c, (theta, g) in enumerate(((x, gx), (y, gy))):
+                out = info.update.py_func(g, theta, k, values["lr"], values["lr"], True, *state[c], *hyper, *powers)
+                state[c] = list(out[2:])
+                new.append(out[0])
+            x, y = new
 
 
 def _batch(kinds: list[str], steps: int = 1000) -> engine.Batch:

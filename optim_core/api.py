@@ -23,7 +23,7 @@ from optim_core import engine, schedules
 from optim_core.optimizers import CONVENTIONS, GENERIC, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from spec_strings import Param, Spec, SpecError, build_spec, parse_spec, resolved
-from surfaces import Surface, make_surface
+from surfaces import CATALOG, Surface, make_surface
 
 DEFAULT_TOLERANCE = 1e-6
 # The ranges of a scenario's plain values, declared once for the API, the command line and the
@@ -57,6 +57,21 @@ def parse_schedule(text: str | Spec | None) -> Spec:
     if isinstance(text, Spec):
         return text
     return parse_spec(text, "schedule", schedules.PARAMS)
+
+
+def starting_rate(surface: str, optimizer: str) -> float:
+    """The rate a run of ``optimizer`` starts from on ``surface`` (a catalog name): the one
+    suggested for it (surfaces/suggested.py), else the optimizer's default."""
+    cls = CATALOG.get(surface.split(":")[0])
+    suggested = cls.info.suggested_lr(optimizer) if cls is not None else None
+    return suggested if suggested is not None else float(OPTIMIZERS[optimizer].default("lr"))
+
+
+def suggested_spec(surface: str, optimizer: str) -> str:
+    """``optimizer`` at the rate suggested for ``surface``, or plain (its defaults) if none is."""
+    cls = CATALOG.get(surface.split(":")[0])
+    lr = cls.info.suggested_lr(optimizer) if cls is not None else None
+    return optimizer if lr is None else f"{optimizer}:lr={lr!r}"
 
 
 def check_convention(convention: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from optim_core.api import SEED, Scenario, parse_optimizer, parse_schedule
+from optim_core.api import SEED, Scenario, parse_optimizer, parse_schedule, starting_rate
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
@@ -96,10 +96,6 @@ def add_run(name: str, values: dict, label: str = "") -> None:
         ss[f"pg_run{rid}_{param.name}"] = values.get(param.name, param.default)
 
 
-def suggested_lr(surface: str, optimizer: str) -> float:
-    return CATALOG[surface].info.suggested_lr(optimizer) or OPTIMIZERS[optimizer].default("lr")
-
-
 def state_from_widgets() -> PlaygroundState:
     surface = ss["pg_surface"]
     surface_spec = format_spec(
@@ -149,13 +145,13 @@ def on_surface_change() -> None:
     start = CATALOG[surface]({p.name: p.default for p in CATALOG[surface].info.params}).starts[0]
     ss["pg_start_x"], ss["pg_start_y"] = float(start[0]), float(start[1])
     for rid in ss["pg_runs"]:
-        ss[f"pg_run{rid}_lr"] = suggested_lr(surface, ss[f"pg_run{rid}_name"])
+        ss[f"pg_run{rid}_lr"] = starting_rate(surface, ss[f"pg_run{rid}_name"])
 
 
 def on_add_run() -> None:
     name = ss["pg_add"]
     same = sum(ss[f"pg_run{rid}_name"] == name for rid in ss["pg_runs"])
-    add_run(name, {"lr": suggested_lr(ss["pg_surface"], name)}, f"{name} {same + 1}" if same else "")
+    add_run(name, {"lr": starting_rate(ss["pg_surface"], name)}, f"{name} {same + 1}" if same else "")
 
 
 def on_remove_run(rid: int) -> None:
@@ -166,7 +162,7 @@ def on_optimizer_change(rid: int) -> None:
     name = ss[f"pg_run{rid}_name"]
     for param in OPTIMIZERS[name].params:
         ss[f"pg_run{rid}_{param.name}"] = param.default
-    ss[f"pg_run{rid}_lr"] = suggested_lr(ss["pg_surface"], name)
+    ss[f"pg_run{rid}_lr"] = starting_rate(ss["pg_surface"], name)
 
 
 def on_contour_click() -> None:

@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from optim_core.api import basin_map, sweep, sweep_axis
+from optim_core.api import basin_map, suggested_spec, sweep, sweep_axis
 from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from spec_strings import SpecError, format_spec
@@ -251,8 +251,7 @@ st.caption(
     "The same optimizer, with its defaults and the learning rate suggested for this surface, from "
     "every point of a grid: each start is coloured by the minimum its run reaches."
 )
-lr = CATALOG[surface_name].info.suggested_lr(optimizer)
-basin_spec = optimizer if lr is None else f"{optimizer}:lr={lr!r}"
+basin_spec = suggested_spec(surface_name, optimizer)
 basin_resolution = st.slider("Start points per axis", 10, 80, key="sw_basin_resolution")
 basins = computed(
     "basins",

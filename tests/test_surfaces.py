@@ -547,3 +547,12 @@ def in_fresh_python(code: str) -> str:
 
     root = Path(__file__).resolve().parent.parent
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True).stdout
+
+
+def test_a_run_starts_from_the_rate_suggested_for_its_surface_or_its_default():
+    from optim_core.api import starting_rate, suggested_spec
+
+    assert starting_rate("rosenbrock", "adam") == 0.052 and starting_rate("rosenbrock:a=2", "adam") == 0.052
+    assert starting_rate("rosenbrock", "rprop") == 0.01  # none suggested: η is only its first step
+    assert suggested_spec("rosenbrock", "lion") == "lion:lr=0.0052" and suggested_spec("rosenbrock", "rprop") == "rprop"
+    assert suggested_spec("custom:expr=x**2+y**2", "gd") == "gd:lr=0.001"

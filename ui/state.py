@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from optim_core.api import SEED, STEPS, Scenario, parse_optimizer, parse_schedule
+from optim_core.api import SEED, STEPS, Scenario, parse_optimizer, parse_schedule, suggested_spec
 from optim_core.optimizers import CONVENTIONS
 from optim_core.scrub import parse_target
 from spec_strings import Param, SpecError, echo
-from surfaces import CATALOG, make_surface, parse_surface_spec
+from surfaces import make_surface, parse_surface_spec
 from ui import tutorial
 from ui.tutorial import Tutorial
 
@@ -95,12 +95,7 @@ class PlaygroundState:
 
 def default_optimizers(surface: str) -> tuple[str, ...]:
     """The default set of optimizers, each at the rate suggested for the surface."""
-    name = surface.split(":")[0]
-    specs = []
-    for optimizer in DEFAULT_OPTIMIZERS:
-        lr = CATALOG[name].info.suggested_lr(optimizer) if name in CATALOG else None
-        specs.append(optimizer if lr is None else f"{optimizer}:lr={lr!r}")
-    return tuple(specs)
+    return tuple(suggested_spec(surface, optimizer) for optimizer in DEFAULT_OPTIMIZERS)
 
 
 @dataclass
