@@ -7,7 +7,7 @@ ways). Where picking an option brings new controls (a surface's parameters, a sc
 optimizer's), those are moved too, under that option. Controls of one family (the panels of
 runs 0, 1, 2 ...) are moved once. After every move: no exception, and every chart holds data.
 
-A seeded random walk then makes 300 actions across the pages, and after each one the page's
+A seeded random walk then makes 200 actions across the pages, and after each one the page's
 URL, opened in a fresh session, gives the same figures.
 """
 
@@ -159,11 +159,11 @@ def digest(at: AppTest) -> str:
     return json.dumps([json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart")], sort_keys=True)
 
 
-def test_a_random_walk_of_300_actions_never_breaks_and_every_url_reopens_the_same_figures():
+def test_a_random_walk_of_200_actions_never_breaks_and_every_url_reopens_the_same_figures():
     rng = random.Random(20261202)
     page = PAGES[0]
     at = open_page(page)
-    for action in range(300):
+    for action in range(200):
         if rng.random() < 0.06:
             page = rng.choice(PAGES)
             at = open_page(page)
