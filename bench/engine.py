@@ -30,12 +30,12 @@ import numpy as np
 from bench.plain_loop import run_plain
 from optim_core import engine
 from optim_core.api import simulate
-from optim_core.optimizers import GENERIC, OPTIMIZERS
-from optim_core.rules import RULES
+from optim_core.optimizers import OPTIMIZERS, ORDER
+from optim_core.rules import ADDED
 from spec_strings import Spec, resolved
 from surfaces import make_surface
 
-NAMES = list(GENERIC)  # (a), (b), (d): the nine, which the plain loop writes out by hand
+NAMES = list(ORDER)  # (a), (b), (d): the nine, which the plain loop writes out by hand
 START = (-1.2, 1.0)
 STEPS = 500
 
@@ -136,7 +136,7 @@ def main() -> None:
     print(f"{'rule':>10}{'engine ns/run-step':>20}{'vs adam':>9}{'plain loop ns/run-step':>24}{'vs plain':>10}")
     adam = best_of(3, lambda: engine.run(surface, _batch(["adam"] * 2000, STEPS), record=False)) * 1e9 / (2000 * STEPS)
     print(f"{'adam':>10}{adam:>20.2f}{1.0:>8.2f}x")
-    for name in RULES:
+    for name in ADDED:
         batch = _batch([name] * 2000, STEPS)
         ours = best_of(3, lambda b=batch: engine.run(surface, b, record=False)) * 1e9 / (2000 * STEPS)
         plain = best_of(1, lambda n=name: _plain_rule(n, runs=20, steps=100)) * 1e9 / (20 * 100)

@@ -53,13 +53,6 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     info.name: info
     for info in (
         OptimizerInfo(
-            "gd",
-            "Gradient descent",
-            (_lr(0.001),),
-            _same(r"\theta_{t+1} = \theta_t - \eta_t g_t"),
-            _same(r"\eta_t"),
-        ),
-        OptimizerInfo(
             "momentum",
             "Momentum",
             (_lr(0.001), _beta(0.9, "β, decay of the velocity")),
@@ -100,21 +93,6 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             },
             difference="ε inside the square root (lecture) or added after it (torch).",
             state=((State("v", "the sum of every g² so far"), V),),
-        ),
-        OptimizerInfo(
-            "rmsprop",
-            "RMSprop",
-            (_lr(0.01), _beta(0.9, "β, decay of the average of g²"), _eps(1e-8)),
-            {
-                "lecture": r"v_{t+1} = \beta v_t + (1-\beta) g_t^2;\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{\sqrt{v_{t+1} + \epsilon}}\, g_t",
-                "pytorch": r"v_{t+1} = \beta v_t + (1-\beta) g_t^2;\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{\sqrt{v_{t+1}} + \epsilon}\, g_t",
-            },
-            {
-                "lecture": r"\eta_t / \sqrt{v_{t+1} + \epsilon}",
-                "pytorch": r"\eta_t / (\sqrt{v_{t+1}} + \epsilon)",
-            },
-            difference="ε inside the square root (lecture) or added after it (torch); β is torch's alpha.",
-            state=((SECOND, V),),
         ),
         OptimizerInfo(
             "adadelta",
@@ -172,10 +150,11 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         ),
     )
 }
-# The nine of optimizers.md are settings of the generic update; the rules after them bring
-# their own scalar update (optim_core/rules/).
+# Rules that are settings of the generic update; the others bring their own scalar update
+# (optim_core/rules/). The registry lists optimizers.md's nine first, in its order.
 GENERIC = tuple(OPTIMIZERS)
-OPTIMIZERS.update(RULES)
+ORDER = ("gd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam")
+OPTIMIZERS = {name: {**OPTIMIZERS, **RULES}[name] for name in (*ORDER, *(n for n in RULES if n not in ORDER))}
 PARAMS = {name: info.params for name, info in OPTIMIZERS.items()}
 
 # The generic coefficients and their neutral values (see the module docstring).
@@ -211,8 +190,6 @@ def coefficients(
     the others (runs,) or scalars; keys left out take their NEUTRAL value.
     """
     lecture = convention == "lecture"
-    if name == "gd":
-        return {"step": eta, "eff": eta}
     if name in ("momentum", "nag"):
         beta = hp["beta"]
         out: dict = {"a_m": beta}
@@ -226,14 +203,10 @@ def coefficients(
             if name == "nag":
                 out.update(c_m=beta, c_g=1.0)
         return out
-    if name in ("adagrad", "rmsprop"):
+    if name == "adagrad":
         eps = hp["eps"]
-        out = {"c_v": 1.0, "e_i": eps if lecture else 0.0, "e_o": 0.0 if lecture else eps, "step": eta, "eff": eta}
-        if name == "adagrad":
-            out.update(a_v=1.0, b_v=1.0)
-        else:
-            out.update(a_v=hp["beta"], b_v=1.0 - hp["beta"])
-        return out
+        return {"c_v": 1.0, "e_i": eps if lecture else 0.0, "e_o": 0.0 if lecture else eps, "step": eta, "eff": eta,
+                "a_v": 1.0, "b_v": 1.0}  # fmt: skip
     if name == "adadelta":
         beta, eps = hp["beta"], hp["eps"]
         return {

@@ -387,7 +387,9 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
     runs = list(range(len(result.runs)))
     if ss.get("pg_worked_run") not in runs:
         ss["pg_worked_run"] = 0
-    run = st.selectbox("Work out the update of", runs, key="pg_worked_run", format_func=lambda i: result.runs[i].label)
+    # The labels, not the result: Streamlit keeps a widget's format_func with the session.
+    labels = [info.label for info in result.runs]
+    run = st.selectbox("Work out the update of", runs, key="pg_worked_run", format_func=labels.__getitem__)
     info = OPTIMIZERS[result.runs[run].optimizer]
     code = (
         f"`{info.module}.update`"

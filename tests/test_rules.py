@@ -183,7 +183,10 @@ def test_beta_zero_is_gradient_descent(name):
 def test_adam_without_first_moment_or_bias_correction_is_torch_rmsprop():
     a = simulate("rosenbrock", ["adam:lr=0.01,beta1=0,beta2=0.9,bias_correction=false"], steps=300)
     b = simulate("rosenbrock", ["rmsprop:lr=0.01,beta=0.9"], steps=300, convention="pytorch")
-    np.testing.assert_allclose(a.positions, b.positions, rtol=1e-13, atol=1e-15)
+    # The same numbers until update 164; then a few ulps: torch's RMSprop fuses v·β + ((1−β)g)·g
+    # into one multiply-add (optim_core/rules/rmsprop.py), this project's Adam does not.
+    np.testing.assert_array_equal(a.positions[:, :164], b.positions[:, :164])
+    np.testing.assert_allclose(a.positions, b.positions, rtol=1e-13, atol=1e-14)
 
 
 def test_lecture_momentum_equals_torch_momentum_at_constant_rate_only():

@@ -6,6 +6,8 @@ Adding an optimizer: a module here with ``update`` and ``INFO`` (as ``lion.py``)
 
 from __future__ import annotations
 
-from optim_core.rules import adabelief, adamw, amsgrad, lion, radam, rprop
+from optim_core.rules import adabelief, adamw, amsgrad, gd, lion, radam, rmsprop, rprop
 
-RULES = {module.INFO.name: module.INFO for module in (adamw, amsgrad, radam, rprop, adabelief, lion)}
+RULES = {module.INFO.name: module.INFO for module in (gd, rmsprop, adamw, amsgrad, radam, rprop, adabelief, lion)}
+# The six issue #16 added, with goldens of their own (tests/golden/*_new_rules.json).
+ADDED = ("adamw", "amsgrad", "radam", "rprop", "adabelief", "lion")

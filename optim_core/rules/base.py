@@ -8,12 +8,46 @@ run, which the engine compiles into a loop of its own (:mod:`optim_core.rules.co
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
+
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
 
 from spec_strings import Param
 
 CONVENTIONS = ("lecture", "pytorch")
+
+
+def fma(a: float, b: float, c: float) -> float:
+    """a·b + c rounded once, as a fused multiply-add does.
+
+    torch's CPU kernels on a 2-element tensor are compiled with multiply-adds fused (SGD's
+    θ + (−η)·g is fma(−η, g, θ)), so a rule that follows torch bit for bit needs them. In
+    compiled code this is the processor's instruction (``llvm.fma``); in plain Python (the
+    worked step) the exact product and sum, rounded once."""
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return a * b + c
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+@intrinsic
+def _llvm_fma(typingctx, a, b, c):
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        function = builder.module.declare_intrinsic("llvm.fma", [double], ir.FunctionType(double, [double] * 3))
+        return builder.call(function, args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+@overload(fma)
+def _fma_compiled(a, b, c):
+    return lambda a, b, c: _llvm_fma(a, b, c)
+
 
 LR_RANGE = {"low": 0.0, "high": 1000.0, "low_open": True, "log": True}
 
