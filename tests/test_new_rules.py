@@ -226,3 +226,17 @@ def test_a_diverging_rule_is_stopped_and_flagged():
     assert result.status(0).startswith("diverged")
     k = result.outcome.diverged_at[0]
     assert np.isfinite(result.positions[0]).all() and (result.positions[0, k:] == result.positions[0, k - 1]).all()
+
+
+def test_fma_rounds_once_compiled_and_in_plain_python():
+    """optim_core.rules.base.fma: the processor's fused multiply-add in a compiled rule, the exact
+    product and sum rounded once in plain Python (the worked step): the same number."""
+    from numba import njit
+
+    from optim_core.rules.base import fma
+
+    fused = njit(lambda a, b, c: fma(a, b, c))
+    for a, b, c in np.random.default_rng(5).uniform(-1e3, 1e3, (2000, 3)):
+        assert fused(a, b, c) == fma(a, b, c)
+    assert fma(0.1, 0.1, -0.01) == fused(0.1, 0.1, -0.01) != 0.1 * 0.1 - 0.01
+    assert math.isnan(fma(math.inf, 0.0, 1.0)) and math.isnan(fused(math.inf, 0.0, 1.0))
