@@ -53,19 +53,6 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     info.name: info
     for info in (
         OptimizerInfo(
-            "momentum",
-            "Momentum",
-            (_lr(0.001), _beta(0.9, "β, decay of the velocity")),
-            {
-                "lecture": r"u_{t+1} = \beta u_t + \eta_t g_t;\quad \theta_{t+1} = \theta_t - u_{t+1}",
-                "pytorch": r"b_{t+1} = \beta b_t + g_t;\quad \theta_{t+1} = \theta_t - \eta_t b_{t+1}",
-            },
-            _same(r"\eta_t"),
-            state=((VELOCITY, M),),
-            difference="torch's buffer b holds the sum of gradients and is scaled by today's η_t; the lecture's u "
-            "already holds η·g. Equal while η is constant (u = η b), different under a schedule.",
-        ),
-        OptimizerInfo(
             "nag",
             "Nesterov (NAG)",
             (_lr(0.001), _beta(0.9, "β, decay of the velocity")),
@@ -104,20 +91,6 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             ),
             _same(r"\eta_t \sqrt{u_t + \epsilon} / \sqrt{v_{t+1} + \epsilon}"),
             state=((SECOND, V), (State("u", "the average of the squared updates Δ²"), W)),
-        ),
-        OptimizerInfo(
-            "adam",
-            "Adam",
-            (_lr(0.01), BETA1, BETA2, _eps(1e-8), BIAS_CORRECTION),
-            _same(
-                r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t;\quad v_{t+1} = \beta_2 v_t + (1-\beta_2) g_t^2;"
-                r"\quad \hat m = \frac{m_{t+1}}{1-\beta_1^k};\quad \hat v = \frac{v_{t+1}}{1-\beta_2^k};"
-                r"\quad \theta_{t+1} = \theta_t - \eta_t \frac{\hat m}{\sqrt{\hat v} + \epsilon}"
-            ),
-            _same(r"\eta_t / (\sqrt{\hat v} + \epsilon)"),
-            lecture_only=("bias_correction",),
-            difference="Same rule; only the lecture convention can switch bias correction off.",
-            state=((FIRST, M), (SECOND, V)),
         ),
         OptimizerInfo(
             "adamax",
@@ -190,19 +163,11 @@ def coefficients(
     the others (runs,) or scalars; keys left out take their NEUTRAL value.
     """
     lecture = convention == "lecture"
-    if name in ("momentum", "nag"):
+    if name == "nag":
         beta = hp["beta"]
-        out: dict = {"a_m": beta}
-        if lecture:
-            # u already holds η_t g, so θ moves by u itself.
-            out.update(b_m=eta, step=1.0, eff=eta)
-            if name == "nag":
-                out["lookahead"] = beta
-        else:
-            out.update(step=eta, eff=eta)
-            if name == "nag":
-                out.update(c_m=beta, c_g=1.0)
-        return out
+        if lecture:  # u already holds η_t g, so θ moves by u itself; g is taken at θ − βu
+            return {"a_m": beta, "b_m": eta, "step": 1.0, "eff": eta, "lookahead": beta}
+        return {"a_m": beta, "step": eta, "eff": eta, "c_m": beta, "c_g": 1.0}
     if name == "adagrad":
         eps = hp["eps"]
         return {"c_v": 1.0, "e_i": eps if lecture else 0.0, "e_o": 0.0 if lecture else eps, "step": eta, "eff": eta,
@@ -216,14 +181,6 @@ def coefficients(
     # β1 and β2 are usually the same for every run of a sweep: powers of one value are cheaper.
     beta1, beta2, eps = _compact(hp["beta1"]), _compact(hp["beta2"]), hp["eps"]
     moments = {"a_m": beta1, "b_m": 1.0 - beta1, "a_v": beta2, "b_v": 1.0 - beta2, "e_i": 0.0, "e_o": eps}
-    if name == "adam":
-        if lecture and not np.all(hp["bias_correction"]):
-            corrected = hp["bias_correction"].astype(bool)
-            c_m = np.where(corrected, 1.0 / (1.0 - beta1**k), 1.0)
-            c_v = np.where(corrected, 1.0 / (1.0 - beta2**k), 1.0)
-        else:
-            c_m, c_v = 1.0 / (1.0 - beta1**k), 1.0 / (1.0 - beta2**k)
-        return {**moments, "c_v": c_v, "c_m": c_m, "step": eta, "eff": eta}
     if name == "adamax":
         correction = 1.0 / (1.0 - beta1**k)
         return {

@@ -135,9 +135,10 @@ def worked_update(result, run: int, k: int) -> list[Line]:
             args += [float(hyper[key]) for key in info.hyper_keys]
             args += [float(hyper[key]) ** float(k + 1) for key in info.powers]
             lines, value = _trace(info.update.py_func, *args)
-            traces.append(lines)
+            code_names = {s.name: s.named(result.convention) for s, _ in info.state}  # momentum's u is torch's b
+            traces.append([(code_names.get(name, name), v) for name, v in lines])
             returns.append(value)
-        meaning = {**OWN_MEANING, **{s.name: s.meaning for s, _ in info.state}}
+        meaning = {**OWN_MEANING, **{s.named(result.convention): s.meaning for s, _ in info.state}}
         meaning.update({p.name: p.doc for p in info.params})
         meaning.update({f"{key}_k": f"{key} to the power k" for key in info.powers})
         for lines in traces:  # the state as it came in

@@ -31,9 +31,14 @@ def test_the_worked_update_returns_the_recorded_numbers_for_every_rule(conventio
 
 
 def test_the_worked_update_is_in_the_order_the_rule_computes_it():
-    result = simulate("rosenbrock", ["adam:lr=0.05", "amsgrad:lr=0.05", "rprop"], steps=20, convention="pytorch")
-    adam = [line.name for line in worked_update(result, 0, 10)]
-    order = ["g", "m", "v", "d", "numerator", "step", "θ after"]
+    result = simulate(
+        "rosenbrock", ["adamax:lr=0.05", "amsgrad:lr=0.05", "adam:lr=0.05"], steps=20, convention="pytorch"
+    )
+    adamax = [line.name for line in worked_update(result, 0, 10)]  # the generic update's own code
+    order = ["g", "m", "u", "d", "numerator", "step", "θ after"]  # Adamax's u is the generic z
+    assert [n for n in adamax if n in order] == order
+    adam = [line.name for line in worked_update(result, 2, 10)]
+    order = ["g", "m", "v", "bc1", "bc2", "d", "θ after"]
     assert [n for n in adam if n in order] == order
     amsgrad = [line.name for line in worked_update(result, 1, 10)]
     assert amsgrad.index("v") < amsgrad.index("v_max") < amsgrad.index("d") < amsgrad.index("θ after")
@@ -53,7 +58,7 @@ def test_a_coordinate_whose_code_path_differs_shows_its_own_lines():
 
 def test_the_playground_works_out_the_chosen_run():
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["opt"] = ["adam:lr=0.05", "lion:lr=0.005"]
+    at.query_params["opt"] = ["nag:lr=0.001", "lion:lr=0.005"]
     at.query_params["surface"] = "rosenbrock"
     at.run()
     assert not at.exception
