@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, lr, weight_decay
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr, weight_decay
 from surfaces.compiled import JIT
 
 
@@ -29,11 +29,11 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, weight_deca
     # torch's single-tensor order: decay first, m by lerp, the bias corrections last.
     theta = theta * (1.0 - eta * weight_decay)
     w = 1.0 - beta1
-    m = m + w * (g - m) if w < 0.5 else g - (g - m) * (1.0 - w)
-    v = v * beta2 + ((1.0 - beta2) * g) * g
+    m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)  # torch's lerp, fused
+    v = fma((1.0 - beta2) * g, g, v * beta2)  # mul_(beta2).addcmul_(grad, grad, value=1 - beta2), fused
     bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     d = math.sqrt(v) / bc2**0.5 + eps
-    theta = theta + -(eta / bc1) * (m / d)
+    theta = theta + ((-(eta / bc1)) * m) / d  # param.addcdiv_(exp_avg, denom, value=-step_size)
     return theta, eta / d, m, v
 
 

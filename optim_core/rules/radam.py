@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr, same
 from surfaces.compiled import JIT
 
 
@@ -24,8 +24,8 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, beta1_k, be
         v = beta2 * v + (1.0 - beta2) * (g * g)
     else:
         w = 1.0 - beta1
-        m = m + w * (g - m) if w < 0.5 else g - (g - m) * (1.0 - w)
-        v = v * beta2 + ((1.0 - beta2) * g) * g
+        m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)  # torch's lerp, fused
+        v = fma((1.0 - beta2) * g, g, v * beta2)  # addcmul, fused
     bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     m_hat = m / bc1
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
