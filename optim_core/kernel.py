@@ -54,9 +54,6 @@ SHAPES = (
     (False, True, False, False, False, True, False),  # AdaGrad
     (True, True, False, False, False, True, False),  # the same under plateau; Adam without bias correction
     (True, True, False, False, False, False, False),  # Adam, NAdam
-    (True, False, True, False, False, False, False),  # Adamax
-    (False, True, False, True, False, True, False),  # AdaDelta
-    (True, True, False, True, False, True, False),  # AdaDelta under plateau
 )
 
 

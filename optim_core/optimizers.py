@@ -82,28 +82,6 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             state=((State("v", "the sum of every g² so far"), V),),
         ),
         OptimizerInfo(
-            "adadelta",
-            "AdaDelta",
-            (_lr(1.0), _beta(0.9, "β (torch's rho), decay of both averages"), _eps(1e-6)),
-            _same(
-                r"v_{t+1} = \beta v_t + (1-\beta) g_t^2;\quad \Delta_t = -\frac{\sqrt{u_t + \epsilon}}{\sqrt{v_{t+1} + \epsilon}}\, g_t;"
-                r"\quad u_{t+1} = \beta u_t + (1-\beta)\Delta_t^2;\quad \theta_{t+1} = \theta_t + \eta_t \Delta_t"
-            ),
-            _same(r"\eta_t \sqrt{u_t + \epsilon} / \sqrt{v_{t+1} + \epsilon}"),
-            state=((SECOND, V), (State("u", "the average of the squared updates Δ²"), W)),
-        ),
-        OptimizerInfo(
-            "adamax",
-            "Adamax",
-            (_lr(0.01), BETA1, BETA2, _eps(1e-8)),
-            _same(
-                r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t;\quad u_{t+1} = \max(\beta_2 u_t,\ |g_t| + \epsilon);"
-                r"\quad \theta_{t+1} = \theta_t - \frac{\eta_t}{1-\beta_1^k}\,\frac{m_{t+1}}{u_{t+1}}"
-            ),
-            _same(r"\eta_t / \left((1-\beta_1^k)\, u_{t+1}\right)"),
-            state=((FIRST, M), (State("u", "the decayed maximum of |g| (the ∞-norm)"), Z)),
-        ),
-        OptimizerInfo(
             "nadam",
             "NAdam",
             (_lr(0.01), BETA1, BETA2, _eps(1e-8), MOMENTUM_DECAY),
@@ -172,21 +150,9 @@ def coefficients(
         eps = hp["eps"]
         return {"c_v": 1.0, "e_i": eps if lecture else 0.0, "e_o": 0.0 if lecture else eps, "step": eta, "eff": eta,
                 "a_v": 1.0, "b_v": 1.0}  # fmt: skip
-    if name == "adadelta":
-        beta, eps = hp["beta"], hp["eps"]
-        return {
-            "a_v": beta, "b_v": 1.0 - beta, "c_v": 1.0, "e_i": eps, "e_o": 0.0,
-            "e_w": eps, "a_w": beta, "b_w": 1.0 - beta, "step": eta, "eff": eta,
-        }  # fmt: skip
     # β1 and β2 are usually the same for every run of a sweep: powers of one value are cheaper.
     beta1, beta2, eps = _compact(hp["beta1"]), _compact(hp["beta2"]), hp["eps"]
     moments = {"a_m": beta1, "b_m": 1.0 - beta1, "a_v": beta2, "b_v": 1.0 - beta2, "e_i": 0.0, "e_o": eps}
-    if name == "adamax":
-        correction = 1.0 / (1.0 - beta1**k)
-        return {
-            "a_m": beta1, "b_m": 1.0 - beta1, "a_z": beta2, "e_z": eps,
-            "e_i": 0.0, "c_m": correction, "step": eta, "eff": eta * correction,
-        }  # fmt: skip
     if name == "nadam":
         c_v = 1.0 / (1.0 - beta2**k)
         if lecture:

@@ -6,11 +6,24 @@ Adding an optimizer: a module here with ``update`` and ``INFO`` (as ``lion.py``)
 
 from __future__ import annotations
 
-from optim_core.rules import adabelief, adam, adamw, amsgrad, gd, lion, momentum, radam, rmsprop, rprop
+from optim_core.rules import (
+    adabelief,
+    adadelta,
+    adam,
+    adamax,
+    adamw,
+    amsgrad,
+    gd,
+    lion,
+    momentum,
+    radam,
+    rmsprop,
+    rprop,
+)
 
 RULES = {
     module.INFO.name: module.INFO
-    for module in (gd, momentum, rmsprop, adam, adamw, amsgrad, radam, rprop, adabelief, lion)
+    for module in (gd, momentum, rmsprop, adadelta, adam, adamax, adamw, amsgrad, radam, rprop, adabelief, lion)
 }
 # The six issue #16 added, with goldens of their own (tests/golden/*_new_rules.json).
 ADDED = ("adamw", "amsgrad", "radam", "rprop", "adabelief", "lion")
