@@ -156,28 +156,37 @@ def run(
             # Rows whose length is a multiple of 4 KiB make loads and stores of different
             # arrays collide in the cache (4K aliasing, 2-3× slower): add a copy of one run.
             block = np.append(block, block[0])
-        return _run_block(surface, batch, values, kinds[block], block, record, done, index)
+        return _run_block(surface, batch, values, kinds[block], block, record, done, index, recorded is None)
 
     def finish(index: int, outcome: Outcome) -> Outcome:
         outcome = _trim(outcome, len(blocks[index]))
-        if recorded is not None:
+        if recorded is not None:  # its summary comes from the whole recording, at the end
             recorded.put(blocks[index], outcome.recording)
             outcome.recording = None
         return outcome
 
+    def merged(outcomes: list[Outcome]) -> Outcome:
+        if recorded is None:
+            return _merge(outcomes, order, batch.runs)
+        # Divergence, best losses and the tolerance read off the whole recording at once: per
+        # block they had cost more than the stepping for the interactive 9 runs x 500 steps.
+        threshold, centre, half = _limits(surface, batch)
+        return _finish_recording(recorded.recording, threshold, centre[:, None], half[:, None])
+
     def work(index: int) -> Outcome:
         return finish(index, _drive([stepper(index)], surface, sampler)[0])
 
-    if kernel_id(surface) < 0:
-        # NumPy evaluates the surface once per update for every block at once (blocks step in
-        # lock-step, one thread): a call per block and update, on threads fighting for the GIL,
-        # made five blocks of the default scene 9 times slower (135 against 15 ms).
+    if kernel_id(surface) < 0 or (batch.runs <= MIXED_RUNS and progress is None):
+        # A few runs (the interactive case) step block after block in this thread: a thread
+        # pool cost more than the work (9 optimizers x 1 run: 5.6 against 1.3 ms when they
+        # shared one block). On a surface without a compiled form the blocks step in lock-step
+        # and NumPy evaluates the surface once per update for all of them: a call per block and
+        # update, on threads fighting for the GIL, made the default scene 9 times slower.
         report = (lambda: progress(sum(done) / (len(blocks) * batch.steps))) if progress is not None else None
         outcomes = _drive([stepper(index) for index in range(len(blocks))], surface, sampler, report)
         if progress is not None:
             progress(1.0)
-        outcomes = [finish(index, outcome) for index, outcome in enumerate(outcomes)]
-        return _merge(outcomes, order, batch.runs, recorded.recording if recorded is not None else None)
+        return merged([finish(index, outcome) for index, outcome in enumerate(outcomes)])
     if len(blocks) == 1 and progress is None:  # the interactive case: a thread would add ~0.5 ms
         return _merge([work(0)], order, batch.runs)
     with ThreadPoolExecutor(min(len(blocks), THREADS)) as pool:
@@ -189,7 +198,7 @@ def run(
                 for _ in range(max(1, len(finished))):  # once per finished block, once per timeout
                     progress(sum(done) / (len(blocks) * batch.steps))
         outcomes = [future.result() for future in futures]
-    return _merge(outcomes, order, batch.runs, recorded.recording if recorded is not None else None)
+    return merged(outcomes)
 
 
 @dataclass
@@ -272,10 +281,12 @@ class _Recorded:
 
 
 def _trim(outcome: Outcome, width: int) -> Outcome:
-    """The outcome of a block's first ``width`` runs."""
-    if outcome.best_loss.size == width:
+    """The outcome of a block's first ``width`` runs (a deferred one holds its recording only)."""
+    runs = outcome.best_loss.size if outcome.best_loss is not None else outcome.recording.loss.shape[-1]
+    if runs == width:
         return outcome
-    fields = {name: getattr(outcome, name)[..., :width] for name in Outcome.__dataclass_fields__ if name != "recording"}
+    names = [name for name in Outcome.__dataclass_fields__ if name != "recording"]
+    fields = {name: None if getattr(outcome, name) is None else getattr(outcome, name)[..., :width] for name in names}
     recording = None
     if outcome.recording is not None:
         recording = Recording(
@@ -305,9 +316,9 @@ def _blocks(kinds: np.ndarray, mixed: int) -> list[np.ndarray]:
     return blocks
 
 
-def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int, recording: Recording | None = None) -> Outcome:
-    """The blocks' outcomes as one, in the batch's order. A lone block in that order is the
-    result as it is (its recording too); several blocks have written theirs into ``recording``."""
+def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
+    """The blocks' summaries as one, in the batch's order. A lone block in that order is the
+    result as it is (its recording too); several recording blocks are summarised by run()."""
     if len(outcomes) == 1 and np.array_equal(order, np.arange(runs)):
         return outcomes[0]
     inverse = np.empty(runs, dtype=int)
@@ -322,7 +333,6 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int, recording: Rec
         best_loss=join("best_loss", 0),
         steps_to_tolerance=join("steps_to_tolerance", 0),
         diverged_at=join("diverged_at", 0),
-        recording=recording,
     )
 
 
@@ -412,18 +422,16 @@ def _run_block(
     record: bool,
     done: list[int],
     index: int,
+    summarise: bool = True,
 ) -> Outcome:
     """One block; ``done[index]`` follows the number of updates made."""
     steps, width = batch.steps, len(block)
     base = batch.hyper["lr"][block]
     theta0 = batch.starts[:, block].astype(float)
     plateau = schedules.PlateauState(values, base, batch.convention) if batch.schedule == "plateau" else None
-    lo, hi = surface.bounds()
-    centre, half = (lo + hi) / 2, (hi - lo) / 2
+    threshold, centre, half = _limits(surface, batch)
     names = list(dict.fromkeys(block_kinds.tolist()))
     kinds = set(names)
-    min_value = surface.min_value
-    threshold = (min_value + batch.tolerance) if min_value is not None else -np.inf
     sid, sp = kernel_id(surface), kernel_params(surface)
     noise = surface.noise_table(steps, batch.seed)
     has_noise = noise is not None
@@ -500,6 +508,8 @@ def _run_block(
         S[:, kernel.ZMAX],
         S[:, kernel.WDELTA],
     )
+    if not summarise:  # the batch summarises its whole recording (run)
+        return Outcome(None, None, None, None, None, recording=recording)
     return _finish_recording(recording, threshold, centre[:, None], half[:, None])
 
 
@@ -606,6 +616,14 @@ def _step_rule(info, batch, block, S, G, E, L, base, plateau, record, need_loss,
             if plateau is not None:
                 plateau.update(L[ri])
             done[index] = t + 1
+
+
+def _limits(surface: Surface, batch: Batch) -> tuple[float, np.ndarray, np.ndarray]:
+    """The loss within tolerance, and the centre and half-size of the bounding box."""
+    lo, hi = surface.bounds()
+    min_value = surface.min_value
+    threshold = (min_value + batch.tolerance) if min_value is not None else -np.inf
+    return threshold, (lo + hi) / 2, (hi - lo) / 2
 
 
 def _invalid(theta, loss, centre, half):
