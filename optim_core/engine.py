@@ -603,7 +603,11 @@ def _step_rule(info, batch, block, S, G, E, L, base, plateau, record, need_loss,
             ri = row(t)
             if sid < 0:
                 x, y = S[ri, kernel.THETA, 0], S[ri, kernel.THETA, 1]
-                G[0 if not record else t], loss = yield Request(t, x, y, *((x, y) if need_loss else (None, None)))
+                px, py = x, y
+                if info.lookahead and lecture:  # NAG: the gradient at θ − β·u
+                    la = hyper[info.hyper_keys.index(info.lookahead)]
+                    px, py = x - la * S[ri, 1, 0], y - la * S[ri, 1, 1]
+                G[0 if not record else t], loss = yield Request(t, px, py, *((x, y) if need_loss else (None, None)))
                 if need_loss:
                     observe(t, loss)
             if plateau is None:

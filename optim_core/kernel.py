@@ -49,8 +49,6 @@ FLAGS = (
 SHAPE = slice(1, 8)
 # Shapes compiled on their own (summary mode): (has_m, has_v, has_z, has_w, d_is_one, n_is_m, record).
 SHAPES = (
-    (True, False, False, False, True, True, False),  # momentum, NAG (lecture)
-    (True, False, False, False, True, False, False),  # NAG (pytorch)
     (False, True, False, False, False, True, False),  # AdaGrad
     (True, True, False, False, False, True, False),  # the same under plateau; Adam without bias correction
     (True, True, False, False, False, False, False),  # Adam, NAdam

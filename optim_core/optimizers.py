@@ -30,7 +30,6 @@ import numpy as np
 
 from optim_core.rules import RULES
 from optim_core.rules.base import BETA1, BETA2, CONVENTIONS, OptimizerInfo, State, same
-from optim_core.rules.base import beta as _beta
 from optim_core.rules.base import eps as _eps
 from optim_core.rules.base import lr as _lr
 from spec_strings import Param
@@ -52,20 +51,6 @@ _same = same
 OPTIMIZERS: dict[str, OptimizerInfo] = {
     info.name: info
     for info in (
-        OptimizerInfo(
-            "nag",
-            "Nesterov (NAG)",
-            (_lr(0.001), _beta(0.9, "β, decay of the velocity")),
-            {
-                "lecture": r"g_t = \nabla L(\theta_t - \beta u_t);\quad u_{t+1} = \beta u_t + \eta_t g_t;"
-                r"\quad \theta_{t+1} = \theta_t - u_{t+1}",
-                "pytorch": r"b_{t+1} = \beta b_t + g_t;\quad \theta_{t+1} = \theta_t - \eta_t (g_t + \beta b_{t+1})",
-            },
-            _same(r"\eta_t"),
-            state=((VELOCITY, M),),
-            difference="The lecture evaluates the gradient at the look-ahead point θ − βu; torch evaluates it at θ "
-            "and steps along g + βb, so torch's iterate is the lecture's look-ahead point.",
-        ),
         OptimizerInfo(
             "adagrad",
             "AdaGrad",
@@ -141,11 +126,6 @@ def coefficients(
     the others (runs,) or scalars; keys left out take their NEUTRAL value.
     """
     lecture = convention == "lecture"
-    if name == "nag":
-        beta = hp["beta"]
-        if lecture:  # u already holds η_t g, so θ moves by u itself; g is taken at θ − βu
-            return {"a_m": beta, "b_m": eta, "step": 1.0, "eff": eta, "lookahead": beta}
-        return {"a_m": beta, "step": eta, "eff": eta, "c_m": beta, "c_g": 1.0}
     if name == "adagrad":
         eps = hp["eps"]
         return {"c_v": 1.0, "e_i": eps if lecture else 0.0, "e_o": 0.0 if lecture else eps, "step": eta, "eff": eta,

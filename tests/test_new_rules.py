@@ -204,9 +204,9 @@ def test_a_rule_gives_the_same_numbers_alone_mixed_and_in_summary_mode():
 
 
 def test_a_rule_runs_in_blocks_of_its_own():
-    kinds = np.array(["nadam", "lion", "nag", "lion", "rprop", "nadam", "gd"])
+    kinds = np.array(["nadam", "lion", "adagrad", "lion", "rprop", "nadam", "gd"])
     blocks = [kinds[b].tolist() for b in _blocks(kinds, 200)]
-    assert blocks == [["nadam", "nag", "nadam"], ["lion", "lion"], ["rprop"], ["gd"]]
+    assert blocks == [["nadam", "adagrad", "nadam"], ["lion", "lion"], ["rprop"], ["gd"]]
     assert len(_blocks(np.array(["lion"] * 5), 200)) == 1
 
 

@@ -58,7 +58,7 @@ def test_a_coordinate_whose_code_path_differs_shows_its_own_lines():
 
 def test_the_playground_works_out_the_chosen_run():
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["opt"] = ["nag:lr=0.001", "lion:lr=0.005"]
+    at.query_params["opt"] = ["adagrad:lr=0.1", "lion:lr=0.005"]
     at.query_params["surface"] = "rosenbrock"
     at.run()
     assert not at.exception

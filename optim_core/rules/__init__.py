@@ -16,6 +16,7 @@ from optim_core.rules import (
     gd,
     lion,
     momentum,
+    nag,
     radam,
     rmsprop,
     rprop,
@@ -23,7 +24,7 @@ from optim_core.rules import (
 
 RULES = {
     module.INFO.name: module.INFO
-    for module in (gd, momentum, rmsprop, adadelta, adam, adamax, adamw, amsgrad, radam, rprop, adabelief, lion)
+    for module in (gd, momentum, nag, rmsprop, adadelta, adam, adamax, adamw, amsgrad, radam, rprop, adabelief, lion)
 }
 # The six issue #16 added, with goldens of their own (tests/golden/*_new_rules.json).
 ADDED = ("adamw", "amsgrad", "radam", "rprop", "adabelief", "lion")

@@ -109,6 +109,9 @@ class OptimizerInfo:
     # correction): the loop computes each once per update for runs that share the key's value,
     # where a pow per run and coordinate made Adam-like rules five times slower (measured).
     powers: tuple[str, ...] = ()
+    # A key ℓ: in the lecture convention the gradient is taken at θ − ℓ·(the first state), NAG's
+    # look-ahead point ("" for none).
+    lookahead: str = ""
     # Scalar update of one coordinate (None: a setting of the generic update), see rules/README.
     update: Callable | None = None
     # The module that defines ``update`` (the compiled loop imports it from there).

@@ -53,7 +53,7 @@ def advance(
         eta = ETA[t - c0 if ETA.shape[0] > 1 else 0]
         if sid >= 0:
             gx, gy = G[gi, 0], G[gi, 1]
-            evaluate(sid, S[ri, 0, 0], S[ri, 0, 1], sp, L[ri], gx, gy)
+{gradient}
             if has_noise:
                 for r in range(runs):
                     gx[r] = gx[r] + noise[t, 0]
@@ -100,6 +100,32 @@ def source(info) -> str:
             for j, key in enumerate(info.powers)
         ),
         power_args="".join(f", P[{j}, r]" for j in range(len(info.powers))),
+        gradient=_gradient(info),
+    )
+
+
+def _gradient(info) -> str:
+    """The template's gradient evaluation: at θ, or (lecture, a rule with a look-ahead) at
+    θ − ℓ·u with the loss at θ, as the generic loop does it."""
+    at_theta = "evaluate(sid, S[ri, 0, 0], S[ri, 0, 1], sp, L[ri], gx, gy)"
+    if not info.lookahead:
+        return " " * 12 + at_theta
+    j = info.hyper_keys.index(info.lookahead)
+    return "\n".join(
+        " " * 12 + line
+        for line in (
+            "if lecture:",
+            f"    px, py, f, la = scratch[0], scratch[1], scratch[2], H[{j}]",
+            "    x, y, ux, uy = S[ri, 0, 0], S[ri, 0, 1], S[ri, 1, 0], S[ri, 1, 1]",
+            "    for r in range(runs):",
+            "        px[r] = x[r] - la[r] * ux[r]",
+            "        py[r] = y[r] - la[r] * uy[r]",
+            "    evaluate(sid, px, py, sp, f, gx, gy)",
+            "    if need_loss:",
+            "        evaluate(sid, x, y, sp, L[ri], scratch[0], scratch[1])",
+            "else:",
+            "    " + at_theta,
+        )
     )
 
 
