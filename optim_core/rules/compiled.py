@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import inspect
 import sys
 import tempfile
 from functools import cache
@@ -80,8 +79,9 @@ def advance(
 def source(info) -> str:
     """The text of ``info``'s loop module."""
     n = len(info.state)
-    rule_file = Path(inspect.getfile(sys.modules[info.module]))
-    files = [rule_file, Path(__file__), *(ROOT / name for name in COMPILED_SOURCES)]
+    # Every module of this package: a rule's update inlines helpers from base.py (fma, lerp) or
+    # another rule (Lion takes Rprop's sign); the rule's own file alone missed their edits.
+    files = [*sorted(Path(__file__).parent.glob("*.py")), *(ROOT / name for name in COMPILED_SOURCES)]
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
     pad = " " * 12
     return TEMPLATE.format(
