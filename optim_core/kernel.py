@@ -50,8 +50,8 @@ SHAPE = slice(1, 8)
 # Shapes compiled on their own (summary mode): (has_m, has_v, has_z, has_w, d_is_one, n_is_m, record).
 SHAPES = (
     (False, True, False, False, False, True, False),  # AdaGrad
-    (True, True, False, False, False, True, False),  # the same under plateau; Adam without bias correction
-    (True, True, False, False, False, False, False),  # Adam, NAdam
+    (True, True, False, False, False, True, False),  # AdaGrad under plateau
+    (True, True, False, False, False, False, False),  # NAdam
 )
 
 

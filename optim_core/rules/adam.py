@@ -7,7 +7,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, same
 from spec_strings import Param
 from surfaces.compiled import JIT
 
@@ -28,8 +28,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, bias_correc
     # torch's single-tensor order, its fused multiply-adds included: exp_avg.lerp_(grad, 1 - beta1)
     # (m + w·(g − m), fused), exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2) (fused),
     # denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps, param.addcdiv_(exp_avg, denom, value=-step_size).
-    w = 1.0 - beta1
-    m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)
+    m = lerp(m, g, 1.0 - beta1)  # torch's exp_avg.lerp_(grad, 1 - beta1)
     v = fma((1.0 - beta2) * g, g, v * beta2)
     bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     d = math.sqrt(v) / bc2**0.5 + eps

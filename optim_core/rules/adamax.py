@@ -8,7 +8,7 @@ import math
 from numba import njit
 
 from optim_core.kernel import _nan_max
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, lerp, lr, same
 from surfaces.compiled import JIT
 
 
@@ -23,8 +23,7 @@ def update(g, theta, k, eta, base, lecture, m, u, beta1, beta2, eps, beta1_k):
         return theta - eta * ((c_m * m + 0.0 * g) / d), (eta * c_m) / d, m, u
     # torch: exp_avg.lerp_(grad, 1 - beta1) (fused), exp_inf = amax(exp_inf·β2, |g| + eps),
     # clr = lr / bias_correction, param.addcdiv_(exp_avg, exp_inf, value=-clr).
-    w = 1.0 - beta1
-    m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)
+    m = lerp(m, g, 1.0 - beta1)  # torch's exp_avg.lerp_(grad, 1 - beta1)
     u = _nan_max(u * beta2, abs(g) + eps)
     clr = eta / (1.0 - beta1_k)
     return theta + ((-clr) * m) / u, clr / u, m, u

@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr, weight_decay
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, weight_decay
 from surfaces.compiled import JIT
 
 
@@ -28,8 +28,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, weight_deca
         return theta, eta / d, m, v
     # torch's single-tensor order: decay first, m by lerp, the bias corrections last.
     theta = theta * (1.0 - eta * weight_decay)
-    w = 1.0 - beta1
-    m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)  # torch's lerp, fused
+    m = lerp(m, g, 1.0 - beta1)  # torch's exp_avg.lerp_(grad, 1 - beta1)
     v = fma((1.0 - beta2) * g, g, v * beta2)  # mul_(beta2).addcmul_(grad, grad, value=1 - beta2), fused
     bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     d = math.sqrt(v) / bc2**0.5 + eps

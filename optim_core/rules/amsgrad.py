@@ -10,7 +10,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr
 from surfaces.compiled import JIT
 
 
@@ -24,8 +24,7 @@ def update(g, theta, k, eta, base, lecture, m, v, v_max, beta1, beta2, eps, beta
         v_max = max(v_max, v)
         d = math.sqrt(v_max) + eps
         return theta - eta * (m / d), eta / d, m, v, v_max
-    w = 1.0 - beta1
-    m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)  # torch's lerp, fused
+    m = lerp(m, g, 1.0 - beta1)  # torch's exp_avg.lerp_(grad, 1 - beta1)
     v = fma((1.0 - beta2) * g, g, v * beta2)  # mul_(beta2).addcmul_(grad, grad, value=1 - beta2), fused
     bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     v_max = max(v_max, v)

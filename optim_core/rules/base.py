@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.extending import intrinsic, overload
 
 from spec_strings import Param
+from surfaces.compiled import JIT
 
 CONVENTIONS = ("lecture", "pytorch")
 
@@ -47,6 +48,13 @@ def _llvm_fma(typingctx, a, b, c):
 @overload(fma)
 def _fma_compiled(a, b, c):
     return lambda a, b, c: _llvm_fma(a, b, c)
+
+
+@njit(inline="always", **JIT)
+def lerp(start, end, weight):
+    """torch.lerp as its CPU kernel computes it: start + weight·(end − start) in one fused
+    multiply-add below weight 0.5, end − (end − start)·(1 − weight) from there."""
+    return fma(weight, end - start, start) if weight < 0.5 else end - (end - start) * (1.0 - weight)
 
 
 LR_RANGE = {"low": 0.0, "high": 1000.0, "low_open": True, "log": True}

@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, same
 from surfaces.compiled import JIT
 
 
@@ -23,8 +23,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, beta1_k, be
         m = beta1 * m + (1.0 - beta1) * g
         v = beta2 * v + (1.0 - beta2) * (g * g)
     else:
-        w = 1.0 - beta1
-        m = fma(w, g - m, m) if w < 0.5 else g - (g - m) * (1.0 - w)  # torch's lerp, fused
+        m = lerp(m, g, 1.0 - beta1)  # torch's exp_avg.lerp_(grad, 1 - beta1)
         v = fma((1.0 - beta2) * g, g, v * beta2)  # addcmul, fused
     bc1, bc2 = 1.0 - beta1_k, 1.0 - beta2_k
     m_hat = m / bc1
