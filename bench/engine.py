@@ -153,11 +153,11 @@ def _plain_rule(name: str, runs: int, steps: int) -> None:
         state = [[0.0] * len(info.state) for _ in range(2)]
         for t in range(steps):
             k = float(t + 1)
-            powers = [float(values[key]) ** k for key in info.powers]
+            per_update = info.per_update.values(k, values) if info.per_update else ()
             gx, gy = -2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)
             new = []
             for c, (theta, g) in enumerate(((x, gx), (y, gy))):
-                out = info.update.py_func(g, theta, k, values["lr"], values["lr"], True, *state[c], *hyper, *powers)
+                out = info.update.py_func(g, theta, k, values["lr"], values["lr"], True, *state[c], *hyper, *per_update)
                 state[c] = list(out[2:])
                 new.append(out[0])
             x, y = new

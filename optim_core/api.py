@@ -225,8 +225,8 @@ class Result:
     def state(self, run: int) -> dict[str, np.ndarray]:
         """The named optimizer state of one run, each (steps + 1, 2)."""
         rec, kind = self.recording, self.runs[run].optimizer
-        slots = (None, rec.first_moment, rec.second_moment, rec.max_norm, rec.delta_average)
-        return {name: slot[:, :, run] for name, slot in OPTIMIZERS[kind].state_of(self.convention, slots).items()}
+        slots = (None, *(rec.state[:, i, :, run] for i in range(rec.state.shape[1])))
+        return dict(OPTIMIZERS[kind].state_of(self.convention, slots))
 
     # ----- per run ---------------------------------------------------------------------------
     @property
@@ -385,20 +385,19 @@ def rule_variants(convention: str) -> list[str]:
 
 
 def warm_up(first_page: bool = False) -> None:
-    """Compile every copy of the engine's loop, or load it from numba's cache (about a second).
+    """Compile every loop of the engine, or load it from numba's cache (about a second).
 
-    A fresh install compiles for about half a minute here instead of at the first page view
-    or sweep; ``make test`` calls it first. With ``first_page``, only the copy the Playground's
-    first view runs (the recording loop, 9 s of the 28 on a fresh install): ``make run`` starts
-    the server after it and compiles the rest beside the running server.
+    A fresh install compiles here instead of at the first page view or sweep: the loop of a
+    mixed block (up to SERIAL_RUNS runs of any rules, as the Playground's), then each rule's
+    own loop (larger batches, sweeps), about 2 s each. One loop serves every mode (recording
+    or summary, either convention, any schedule). ``make test`` calls it first. With
+    ``first_page``, only the mixed block's loop: ``make run`` starts the server after it and
+    compiles the rest beside the running server.
     """
-    simulate("booth", list(ORDER), steps=2)  # optimizers.md's nine: a mixed block and two of their own, recording
-    if first_page:
-        return
-    for convention in CONVENTIONS:
-        for schedule in (None, "plateau"):
-            for spec in rule_variants(convention):
-                simulate("booth", [spec, spec], steps=2, schedule=schedule, convention=convention, record=False)
+    simulate("booth", list(ORDER), steps=2)
+    if not first_page:
+        for name in OPTIMIZERS:
+            simulate("booth", [name], steps=2)
 
 
 @dataclass

@@ -1,21 +1,19 @@
 """The batched engine: every run of every optimizer stepped together.
 
-Each run's state (θ, m, v, and Adamax's and AdaDelta's u) lives in arrays with one column per
-run; every hyperparameter is a per-run value, so a grid of η × β is one batch. Each step makes
-one gradient evaluation for all runs of a block (NAG's look-ahead points included) and then
-one generic update (see :mod:`optim_core.optimizers`) whose coefficients are per-run tables.
-The steps themselves run in a compiled loop (:mod:`optim_core.kernel`); this module builds
-the coefficient tables, decides which operations a block needs, and assembles the outcome.
-Operations no run of a block needs are skipped; the neutral ones that remain are exact, so a
-run's numbers do not depend on its neighbours.
+Each run's state (θ and the rule's named state) lives in arrays with one column per run;
+every hyperparameter is a per-run value, so a grid of η × β is one batch. A block holds the
+runs of one rule; each update makes one gradient evaluation for all of its runs (NAG's
+look-ahead points included) and then calls the rule's scalar update for each run and
+coordinate, in the rule's own compiled loop (:mod:`optim_core.rules.compiled`). Runs do not
+interact, so a run's numbers do not depend on its neighbours.
 
 Surfaces with a closed-form formula are evaluated inside the compiled loop; the typed
 function and the data-driven sparse problem are evaluated by NumPy once per step, for all
 runs at once, between two compiled updates.
 
-Large batches are grouped by optimizer and cut into blocks of at most ``BLOCK_RUNS`` runs so
-the working arrays stay in cache; blocks run on a thread per core. Coefficient tables are
-built for a chunk of updates at a time, so memory stays O(runs) in summary mode.
+Blocks hold at most ``BLOCK_RUNS`` runs so the working arrays stay in cache; large batches
+run a thread per core. Scheduled rates are built for a chunk of updates at a time, so memory
+stays O(runs) in summary mode.
 
 Divergence: a run whose position leaves the finite range or the surface's bounding box, or
 whose loss is not finite, is stopped at that step (its later rows are frozen copies of its
@@ -34,21 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from optim_core import kernel, schedules
-from optim_core.optimizers import NEUTRAL, OPTIMIZERS, coefficients
-from optim_core.rules import RULES
+from optim_core.optimizers import OPTIMIZERS
 from optim_core.rules.compiled import loop as rule_loop
 from spec_strings import SpecError
 from surfaces.base import Surface
 from surfaces.compiled import kernel_id, kernel_params
 
 BLOCK_RUNS = 2000
-# Runs that share one block whatever their optimizers, in summary mode on a surface with a
-# compiled gradient (measured, 9 optimizers on Rosenbrock: one block is faster up to ~180 runs,
-# grouped by optimizer from ~450; recording is bound by memory and one block is never slower).
-MIXED_RUNS = 200
-# Floats of coefficient tables built at a time: ~64 MB. A block of one optimizer has at most
-# 4 tables with a value per run and update (η_t and the coefficients it multiplies); in a
-# mixed block all 16 can have one.
+# Up to this many runs step block after block in the calling thread: a thread pool costs more
+# than their work (the interactive case).
+SERIAL_RUNS = 200
+# Floats of scheduled rates built at a time (one per run and update): ~64 MB.
 CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000  # at the peak of a recording (recording_bytes)
 KEPT_FLOATS_PER_RUN_STEP = 16  # the Recording's nine arrays
@@ -87,10 +81,7 @@ class Recording:
     grad: np.ndarray  # (T, 2, R): gradient used by update t (at the look-ahead point for NAG lecture)
     lr: np.ndarray  # (T, R): η_t
     effective_lr: np.ndarray  # (T, 2, R)
-    first_moment: np.ndarray  # (T+1, 2, R): m (velocity for momentum/NAG)
-    second_moment: np.ndarray  # (T+1, 2, R): v
-    max_norm: np.ndarray  # (T+1, 2, R): Adamax's u
-    delta_average: np.ndarray  # (T+1, 2, R): AdaDelta's u (average of Δ²)
+    state: np.ndarray  # (T+1, 4, 2, R): the rule's state, slot i at [:, i - 1] (OptimizerInfo.state)
 
 
 @dataclass
@@ -142,13 +133,14 @@ def run(
     values = batch.schedule_values or {}
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
     kinds = np.asarray(batch.kinds)
-    blocks = _blocks(kinds, MIXED_RUNS if kernel_id(surface) >= 0 and not record else BLOCK_RUNS)
+    blocks = _blocks(kinds)
     order = np.concatenate(blocks)
     done = [0] * len(blocks)  # updates finished in each block, written by the thread stepping it
     # Several blocks write their recordings into one set of arrays as each finishes, so the
     # finished recordings are never held twice (joined, then put in order: the peak was 1.9x
     # the recording's size); a lone block's recording is the result as it is.
-    recorded = _Recorded(batch.steps, batch.runs) if record and len(blocks) > 1 else None
+    in_order = len(blocks) == 1 and np.array_equal(order, np.arange(batch.runs))
+    recorded = _Recorded(batch.steps, batch.runs) if record and not in_order else None
 
     def stepper(index: int):
         block = blocks[index]
@@ -176,7 +168,7 @@ def run(
     def work(index: int) -> Outcome:
         return finish(index, _drive([stepper(index)], surface, sampler)[0])
 
-    if kernel_id(surface) < 0 or (batch.runs <= MIXED_RUNS and progress is None):
+    if kernel_id(surface) < 0 or (batch.runs <= SERIAL_RUNS and progress is None):
         # A few runs (the interactive case) step block after block in this thread: a thread
         # pool cost more than the work (9 optimizers x 1 run: 5.6 against 1.3 ms when they
         # shared one block). On a surface without a compiled form the blocks step in lock-step
@@ -188,7 +180,7 @@ def run(
             progress(1.0)
         return merged([finish(index, outcome) for index, outcome in enumerate(outcomes)])
     if len(blocks) == 1 and progress is None:  # the interactive case: a thread would add ~0.5 ms
-        return _merge([work(0)], order, batch.runs)
+        return merged([work(0)])
     with ThreadPoolExecutor(min(len(blocks), THREADS)) as pool:
         futures = [pool.submit(work, index) for index in range(len(blocks))]
         pending = set(futures)
@@ -270,8 +262,7 @@ class _Recorded:
     def __init__(self, steps: int, runs: int):
         self.shapes = {
             "position": (steps + 1, 2), "loss": (steps + 1,), "grad": (steps, 2), "lr": (steps,),
-            "effective_lr": (steps, 2), "first_moment": (steps + 1, 2), "second_moment": (steps + 1, 2),
-            "max_norm": (steps + 1, 2), "delta_average": (steps + 1, 2),
+            "effective_lr": (steps, 2), "state": (steps + 1, 4, 2),
         }  # fmt: skip
         self.recording = Recording(**{name: np.empty((*shape, runs)) for name, shape in self.shapes.items()})
 
@@ -295,23 +286,17 @@ def _trim(outcome: Outcome, width: int) -> Outcome:
     return Outcome(**fields, recording=recording)
 
 
-def _blocks(kinds: np.ndarray, mixed: int) -> list[np.ndarray]:
-    """The runs of each block. Up to ``mixed`` runs share one block whatever their optimizers
-    (the fewest calls per update: a surface without a compiled gradient is called once per
-    block and update). More are grouped by optimizer, each group cut into blocks of equal
-    size of at most BLOCK_RUNS runs: a block of one rule runs only the operations it needs
-    (9 optimizers x 200 runs: 33 -> 6 ns per run-step), and 2,001 runs make two blocks of
-    about 1,000, not one of 2,000 and one of a single run (8.6 -> 5.4 ns per run-step).
-    A rule with its own update (optim_core/rules) runs in blocks of its own."""
-    own = np.isin(kinds, list(RULES))  # a rule with its own update shares its loop with no other
-    if len(kinds) <= mixed and (not own.any() or np.all(kinds == kinds[0])):
-        return [np.arange(len(kinds))]
-    blocks, grouped = [], np.arange(len(kinds))
-    generic = np.flatnonzero(~own)
-    if 0 < generic.size <= mixed:
-        blocks, grouped = [generic], np.flatnonzero(own)
-    for kind in dict.fromkeys(kinds[grouped].tolist()):
-        runs = np.flatnonzero(kinds == kind)
+def _blocks(kinds: np.ndarray) -> list[np.ndarray]:
+    """The runs of each block. Up to SERIAL_RUNS runs share one block, grouped by optimizer (one
+    loop steps them all: 9 optimizers x 1 run recorded took twice as long in a block each).
+    More are grouped by optimizer, each group cut into blocks of equal size of at most
+    BLOCK_RUNS runs (2,001 runs make two blocks of about 1,000, not one of 2,000 and one of a
+    single run: 8.6 -> 5.4 ns per run-step)."""
+    grouped = [np.flatnonzero(kinds == kind) for kind in dict.fromkeys(kinds.tolist())]
+    if len(kinds) <= SERIAL_RUNS:
+        return [np.concatenate(grouped)]
+    blocks = []
+    for runs in grouped:
         blocks += np.array_split(runs, -(-runs.size // BLOCK_RUNS))
     return blocks
 
@@ -336,83 +321,6 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
     )
 
 
-def _as_table(value) -> np.ndarray:
-    """A coefficient as a C-contiguous (updates or 1, runs or 1) table."""
-    value = np.asarray(value, dtype=float)
-    if value.ndim < 2:
-        value = value.reshape(1, -1)
-    return np.ascontiguousarray(value)
-
-
-class _Coefficients:
-    """The generic coefficients of one block for updates t0 … t1 − 1, as tables for the kernel.
-
-    Each coefficient is a table indexed (update, run). Along a dimension where it does not
-    change it has length 1: a per-run constant is one row, a value shared by every run is one
-    column, so a sweep's bias corrections cost one float per update, not one per run.
-    ``is_`` tells when a coefficient holds one value everywhere, so the kernel can skip the
-    operations that value makes neutral.
-    """
-
-    def __init__(self, batch: Batch, kinds: np.ndarray, names: list[str], block: np.ndarray, t0, t1, eta):
-        """``kinds``: each run's optimizer; ``names``: the distinct ones, in order of appearance."""
-        width = len(block)
-        k = np.arange(t0 + 1, t1 + 1, dtype=float)[:, None]
-        self.tables: dict[str, np.ndarray] = {}
-        for kind in names:
-            cols = np.flatnonzero(kinds == kind) if len(names) > 1 else slice(None)
-            hp = {key: arr[block[cols]] for key, arr in batch.hyper.items()}
-            for name, value in coefficients(kind, batch.convention, hp, k, eta[:, cols]).items():
-                value = _as_table(value)
-                if len(names) == 1:
-                    self.tables[name] = value
-                    continue
-                table = self.tables.get(name)
-                if table is None:
-                    neutral = NEUTRAL[name]
-                    table = self.tables[name] = np.full((1, width), np.nan if neutral is None else neutral)
-                if value.shape[0] > table.shape[0]:
-                    table = self.tables[name] = np.repeat(table, value.shape[0], axis=0)
-                table[:, cols] = value
-        for name, neutral in NEUTRAL.items():
-            if name not in self.tables:
-                self.tables[name] = np.full((1, 1), np.nan if neutral is None else neutral)
-
-    def is_(self, name: str, value: float) -> bool:
-        """Whether the coefficient equals ``value`` for every run and update of the chunk."""
-        return bool(np.all(self.tables[name] == value))
-
-    def kernel_tables(self, **replaced: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The tables in the kernel's order, with some replaced (plateau's per-update rows)."""
-        return tuple(replaced.get(name, self.tables[name]) for name in kernel.COEFFICIENTS)
-
-
-def _flags(coef: _Coefficients, kinds: set[str], plateau: bool, **modes: bool) -> np.ndarray:
-    """What a block needs, decided once per chunk, in the kernel's FLAGS order.
-
-    Under plateau, b_m carries η_t, which is only known during the run, so m is always kept.
-    """
-    has_v = not (coef.is_("a_v", 0.0) and coef.is_("b_v", 0.0))
-    has_z, has_w = "adamax" in kinds, "adadelta" in kinds
-    found = {
-        "has_la": not coef.is_("lookahead", 0.0),
-        "has_m": plateau or not (coef.is_("a_m", 0.0) and coef.is_("b_m", 1.0)),
-        "has_v": has_v,
-        "has_z": has_z,
-        "has_w": has_w,
-        "d_is_one": not (has_v or has_z or has_w) and coef.is_("e_i", 1.0) and coef.is_("e_o", 0.0),
-        "n_is_m": coef.is_("c_m", 1.0) and coef.is_("c_g", 0.0),
-        **modes,
-    }
-    return np.array([found[name] for name in kernel.FLAGS], dtype=np.bool_)
-
-
-def _shape_id(flags: np.ndarray) -> int:
-    """The update's compiled shape for these flags: its index in kernel.SHAPES, or −1 (read at run time)."""
-    shape = tuple(bool(f) for f in flags[kernel.SHAPE])
-    return kernel.SHAPES.index(shape) if shape in kernel.SHAPES else -1
-
-
 def _run_block(
     surface,
     batch: Batch,
@@ -430,8 +338,6 @@ def _run_block(
     theta0 = batch.starts[:, block].astype(float)
     plateau = schedules.PlateauState(values, base, batch.convention) if batch.schedule == "plateau" else None
     threshold, centre, half = _limits(surface, batch)
-    names = list(dict.fromkeys(block_kinds.tolist()))
-    kinds = set(names)
     sid, sp = kernel_id(surface), kernel_params(surface)
     noise = surface.noise_table(steps, batch.seed)
     has_noise = noise is not None
@@ -447,20 +353,19 @@ def _run_block(
     S = np.zeros((rows, 5, 2, width))
     S[0, kernel.THETA] = theta0
     G = np.zeros((updates, 2, width))
-    D = np.ones((updates, 2, width))
+    E = np.ones((updates, 2, width))
     # Compiled surfaces give the loss with the gradient, so it is kept in both modes.
     need_loss = plateau is not None or not record or sid >= 0
     L = np.zeros((rows, width))
     L[0] = loss0
     eta_hist = np.empty((steps, width)) if record else None
-    eff_hist = np.empty((steps, width)) if record else None
     diverged = np.full(width, -1, dtype=np.int64)
     first_hit = np.full(width, -1, dtype=np.int64)
     last_pos, last_loss = np.full((2, width), np.nan), np.full(width, np.nan)
     best = np.full(width, np.inf)
     modes = {"record": record, "need_loss": need_loss, "track": not record, "has_noise": has_noise}
     tracking = (diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
-    work = (np.empty((len(kernel.COEFFICIENTS), width)), np.empty((3, width)))
+    scratch = np.empty((3, width))
 
     def row(t: int) -> int:
         return t if record else t & 1
@@ -471,16 +376,8 @@ def _run_block(
         if not record:
             kernel.track_row(t, S, L, record, *tracking)
 
-    info = OPTIMIZERS[names[0]]
-    if info.update is not None:  # a rule with its own update: its own loop (optim_core/rules)
-        E = np.ones((updates, 2, width))
-        yield from _step_rule(info, batch, block, S, G, E, L, base, plateau, record, need_loss, eta_hist, modes,
-                              sid, sp, noise, tracking, work, observe, row, done, index)  # fmt: skip
-        D = None
-    else:
-        yield from _step_generic(batch, block_kinds, names, kinds, block, S, G, D, L, base, values, plateau, record,
-                                 need_loss, eta_hist, eff_hist, modes, sid, sp, noise, tracking, work, observe, row,
-                                 done, index)  # fmt: skip
+    yield from _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, need_loss, eta_hist, modes,
+                           sid, sp, noise, tracking, scratch, observe, row, done, index)  # fmt: skip
     if sid < 0 and need_loss:
         last = S[row(steps), kernel.THETA]
         _, loss = yield Request(steps, None, None, last[0], last[1])
@@ -502,85 +399,57 @@ def _run_block(
         L,
         G,
         eta_hist,
-        eff_hist[:, None, :] / D if D is not None else E,
-        S[:, kernel.MOMENT],
-        S[:, kernel.SECOND],
-        S[:, kernel.ZMAX],
-        S[:, kernel.WDELTA],
+        E,
+        S[:, 1:],
     )
     if not summarise:  # the batch summarises its whole recording (run)
         return Outcome(None, None, None, None, None, recording=recording)
     return _finish_recording(recording, threshold, centre[:, None], half[:, None])
 
 
-def _step_generic(batch, block_kinds, names, kinds, block, S, G, D, L, base, values, plateau, record,
-                  need_loss, eta_hist, eff_hist, modes, sid, sp, noise, tracking, work, observe, row, done, index):  # fmt: skip
-    """Steps a block of the generic update (the nine of optimizers.md) through every update."""
-    steps, width = batch.steps, len(block)
-    chunk = max(1, min(steps, CHUNK_FLOATS // ((4 if len(names) == 1 else 16) * width)))
-    for t0 in range(0, steps, chunk):
-        t1 = min(steps, t0 + chunk)
-        if batch.schedule in ("constant", "plateau"):
-            eta = base[None, :]  # one row: η does not change with the update (plateau: see below)
-        else:
-            eta = schedules.rates(batch.schedule, values, base, np.arange(t0, t1), steps)
-        coef = _Coefficients(batch, block_kinds, names, block, t0, t1, eta)
-        flags = _flags(coef, kinds, plateau=plateau is not None, **modes)
-        advance = kernel.ADVANCE[_shape_id(flags)]
-        has_la = bool(flags[kernel.FLAGS.index("has_la")])
-        tables = coef.kernel_tables()
-        if record:
-            eta_hist[t0:t1] = eta
-            eff_hist[t0:t1] = coef.tables["eff"]
-        if plateau is not None:
-            # η_t is only known during the run: each η-dependent coefficient is A + B·η_t.
-            zero = _Coefficients(batch, block_kinds, names, block, t0, t1, np.zeros_like(eta))
-            unit = _Coefficients(batch, block_kinds, names, block, t0, t1, np.ones_like(eta))
-            linear = {n: (zero.tables[n], unit.tables[n] - zero.tables[n]) for n in ("b_m", "step", "eff")}
-        if plateau is None and sid >= 0:
-            advance(t0, t1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
-            done[index] = t1
-            continue
-        for t in range(t0, t1):
-            i, ri = t - t0, row(t)
-            if sid < 0:
-                point = S[ri, kernel.THETA]
-                if has_la:
-                    point = point - coef.tables["lookahead"] * S[ri, kernel.MOMENT]
-                theta = S[ri, kernel.THETA]
-                G[0 if not record else t], loss = yield Request(
-                    t, point[0], point[1], *(theta if need_loss else (None, None))
-                )
-                if need_loss:
-                    observe(t, loss)
-            per_update = {}
-            if plateau is not None:
-                for name, (a, b) in linear.items():
-                    per_update[name] = a[min(i, len(a) - 1)] + b[min(i, len(b) - 1)] * plateau.eta
-                if record:
-                    eta_hist[t] = plateau.eta
-                    eff_hist[t] = per_update["eff"]
-                tables = coef.kernel_tables(b_m=_as_table(per_update["b_m"]), step=_as_table(per_update["step"]))
-            advance(t, t + 1, t0, steps, sid, sp, noise, flags, S, G, D, L, tables, *work, *tracking)
-            if plateau is not None:
-                plateau.update(L[ri])
-            done[index] = t + 1
+def _groups(block_kinds: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """The rules of a block's loop, and its groups: (rule's index in them, first run, end run)
+    for each stretch of runs of one rule. A block of one rule has its own loop; a mixed block
+    runs the loop of every rule (one compiled loop whatever the mix)."""
+    starts = np.flatnonzero(np.r_[True, block_kinds[1:] != block_kinds[:-1]])
+    ends = np.r_[starts[1:], len(block_kinds)]
+    kinds = block_kinds[starts].tolist()
+    names = (kinds[0],) if len(set(kinds)) == 1 else tuple(OPTIMIZERS)
+    return names, np.array([[names.index(kind), a, b] for kind, a, b in zip(kinds, starts, ends, strict=True)])
 
 
-def _step_rule(info, batch, block, S, G, E, L, base, plateau, record, need_loss, eta_hist, modes,
-               sid, sp, noise, tracking, work, observe, row, done, index):  # fmt: skip
-    """Steps a block of one rule with its own update through every update; E gets the effective rates."""
+def _segments(infos, groups: np.ndarray, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the runs' per-update keys change (a rule's values once per update, PerUpdate):
+    the boundaries SEG of stretches of runs of one group with equal keys, and the groups with
+    the range of their stretches as columns 3 and 4."""
+    bounds = [groups[:, 1], groups[:, 2]]
+    for info, (_, a, b) in zip(infos, groups, strict=True):
+        if info.per_update:
+            keys = hyper[[info.hyper_keys.index(key) for key in info.per_update.keys], a:b]
+            bounds.append(a + 1 + np.flatnonzero((keys[:, 1:] != keys[:, :-1]).any(axis=0)))
+    segments = np.unique(np.concatenate(bounds)).astype(np.int64)
+    ranges = np.searchsorted(segments, groups[:, 1:3])
+    return np.ascontiguousarray(np.column_stack([groups, ranges]), dtype=np.int64), segments
+
+
+def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, need_loss, eta_hist, modes,
+                sid, sp, noise, tracking, scratch, observe, row, done, index):  # fmt: skip
+    """Steps a block through every update; E gets the effective rates."""
     steps, width = batch.steps, S.shape[3]
-    advance = rule_loop(info.name)
-    hyper = np.empty((max(1, len(info.hyper_keys)), width))
-    for j, key in enumerate(info.hyper_keys):
-        hyper[j] = batch.hyper[key][block]
-    powers = np.empty((max(1, len(info.powers)), width))
+    names, groups = _groups(block_kinds)
+    advance = rule_loop(names)
+    infos = [OPTIMIZERS[names[rule]] for rule, _, _ in groups]
+    hyper = np.empty((max([1, *(len(info.hyper_keys) for info in infos)]), width))
+    for info, (_, a, b) in zip(infos, groups, strict=True):
+        for j, key in enumerate(info.hyper_keys):
+            hyper[j, a:b] = batch.hyper[key][block[a:b]]
+    per_update = np.empty((max([1, *(len(info.per_update.names) for info in infos if info.per_update)]), width))
+    groups, segments = _segments(infos, groups, hyper)
     lecture = batch.convention == "lecture"
     flags = (sid, sp, noise, modes["has_noise"], record, need_loss, modes["track"], lecture)
 
     arguments = (S, G, E, L)
-    after = (base, hyper, powers, work[1], *tracking)
+    after = (base, hyper, per_update, segments, scratch, groups, *tracking)
 
     def call(t0, t1, c0, eta):  # eta: (rows, width) C-contiguous, row t − c0 for update t
         advance(t0, t1, c0, steps, *flags, *arguments, eta, *after)
@@ -589,10 +458,10 @@ def _step_rule(info, batch, block, S, G, E, L, base, plateau, record, need_loss,
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         if batch.schedule in ("constant", "plateau"):
-            eta = np.ascontiguousarray(base[None, :])
+            eta = _writable(base[None, :])
         else:
             eta = schedules.rates(batch.schedule, batch.schedule_values or {}, base, np.arange(t0, t1), steps)
-            eta = np.ascontiguousarray(np.broadcast_to(eta, (t1 - t0, width)))
+            eta = _writable(np.broadcast_to(eta, (t1 - t0, width)))
         if record and plateau is None:
             eta_hist[t0:t1] = eta
         if plateau is None and sid >= 0:
@@ -604,22 +473,31 @@ def _step_rule(info, batch, block, S, G, E, L, base, plateau, record, need_loss,
             if sid < 0:
                 x, y = S[ri, kernel.THETA, 0], S[ri, kernel.THETA, 1]
                 px, py = x, y
-                if info.lookahead and lecture:  # NAG: the gradient at θ − β·u
-                    la = hyper[info.hyper_keys.index(info.lookahead)]
-                    px, py = x - la * S[ri, 1, 0], y - la * S[ri, 1, 1]
+                ahead = [(info, a, b) for info, (_, a, b, *_) in zip(infos, groups, strict=True) if info.lookahead]
+                if ahead and lecture:  # NAG: the gradient at θ − β·u
+                    px, py = x.copy(), y.copy()
+                    for info, a, b in ahead:
+                        la = hyper[info.hyper_keys.index(info.lookahead), a:b]
+                        px[a:b], py[a:b] = x[a:b] - la * S[ri, 1, 0, a:b], y[a:b] - la * S[ri, 1, 1, a:b]
                 G[0 if not record else t], loss = yield Request(t, px, py, *((x, y) if need_loss else (None, None)))
                 if need_loss:
                     observe(t, loss)
             if plateau is None:
                 call(t, t + 1, t0, eta)  # the chunk's table, read at row t − t0 (or its one row)
             else:
-                today = np.ascontiguousarray(np.broadcast_to(plateau.eta, (1, width)), dtype=float)
+                today = _writable(np.broadcast_to(plateau.eta, (1, width)))
                 if record:
                     eta_hist[t] = today[0]
                 call(t, t + 1, t, today)
             if plateau is not None:
                 plateau.update(L[ri])
             done[index] = t + 1
+
+
+def _writable(table: np.ndarray) -> np.ndarray:
+    """A C-contiguous, writable float array (a copy only if needed): numba compiles a second loop
+    for a read-only one (a broadcast view, or a caller's frozen array)."""
+    return np.require(table, dtype=float, requirements=("C", "W"))
 
 
 def _limits(surface: Surface, batch: Batch) -> tuple[float, np.ndarray, np.ndarray]:
@@ -649,8 +527,8 @@ def _finish_recording(rec: Recording, threshold, centre, half) -> Outcome:
     first_bad = np.where(any_bad, bad.argmax(axis=0), -1)
     for run in np.flatnonzero(any_bad):
         k = first_bad[run]
-        for arr in (rec.position, rec.first_moment, rec.second_moment, rec.max_norm, rec.delta_average):
-            arr[k:, :, run] = arr[k - 1, :, run]
+        for arr in (rec.position, rec.state):
+            arr[k:, ..., run] = arr[k - 1, ..., run]
         rec.loss[k:, run] = rec.loss[k - 1, run]
         # Row k - 1 keeps the gradient taken there; the updates from k - 1 on produced no
         # valid row, so their η_t and effective rates are frozen at the last valid ones.

@@ -391,13 +391,8 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
     labels = [info.label for info in result.runs]
     run = st.selectbox("Work out the update of", runs, key="pg_worked_run", format_func=labels.__getitem__)
     info = OPTIMIZERS[result.runs[run].optimizer]
-    code = (
-        f"`{info.module}.update`"
-        if info.update is not None
-        else "the generic update (`optim_core/kernel.py`) with this rule's coefficients"
-    )
     st.caption(
-        f"Every value {code} computes for this update, in its order, with this run's numbers; "
+        f"Every value `{info.module}.update` computes for this update, in its order, with this run's numbers; "
         "the last lines are what it returns, the recorded numbers."
     )
     show_table(worked_rows(result, run, step))

@@ -14,10 +14,11 @@ from cli_helpers import run_cli, run_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optim_core import Scenario, SpecError, engine, kernel, simulate, sweep
+from optim_core import Scenario, SpecError, engine, simulate, sweep
 from optim_core.api import rule_variants, warm_up
 from optim_core.engine import MAX_RECORDED_FLOATS
-from optim_core.optimizers import GENERIC, OPTIMIZERS
+from optim_core.optimizers import OPTIMIZERS
+from optim_core.rules.compiled import loop as rule_loop
 from optim_core.schedules import SCHEDULES
 from surfaces import make_surface
 from surfaces.classic import Rosenbrock
@@ -207,27 +208,26 @@ def test_large_sweep_runs_in_blocks_with_the_same_numbers():
 
 
 def test_blocks_group_runs_by_optimizer_in_equal_parts():
-    """Past MIXED_RUNS (summary mode), each block runs one rule, and a rule's runs split evenly:
-    2,001 runs are two blocks of ~1,000, not 2,000 and one (which cost 1.6-2.3x per run-step)."""
+    """Each block runs one rule, and a rule's runs split evenly: 2,001 runs are two blocks of
+    ~1,000, not 2,000 and one (which cost 1.6-2.3x per run-step)."""
     kinds = np.array(["adam"] * 2001)
-    assert [b.size for b in engine._blocks(kinds, 200)] == [1001, 1000]
+    assert [b.size for b in engine._blocks(kinds)] == [1001, 1000]
     mixed = np.array([["adagrad", "nadam"][i % 2] for i in range(900)])
-    blocks = engine._blocks(mixed, 200)
+    blocks = engine._blocks(mixed)
     assert [set(mixed[b]) for b in blocks] == [{"adagrad"}, {"nadam"}] and all(b.size == 450 for b in blocks)
     assert np.array_equal(np.sort(np.concatenate(blocks)), np.arange(900))
-    assert [b.size for b in engine._blocks(mixed, 2000)] == [900]  # one mixed block
 
 
 @pytest.mark.parametrize("convention", ["lecture", "pytorch"])
 @pytest.mark.parametrize("record", [False, True])
 def test_a_run_gives_the_same_numbers_in_any_block(convention, record, monkeypatch):
-    """Every optimizer, 450 runs: grouped by rule in blocks of 30 (threads) or all in one mixed
-    block, the numbers are the same, bit for bit."""
+    """Every optimizer, 450 runs: in blocks of 30 on threads or of 10,000 stepped one after the
+    other in this thread, the numbers are the same, bit for bit."""
     specs = rule_variants(convention)
     starts = np.random.default_rng(3).uniform(-1.5, 1.5, (450 // len(specs), 2))
     results = []
-    for mixed, block in ((10_000, 10_000), (0, 30)):
-        monkeypatch.setattr(engine, "MIXED_RUNS", mixed)
+    for serial, block in ((10_000, 10_000), (0, 30)):
+        monkeypatch.setattr(engine, "SERIAL_RUNS", serial)
         monkeypatch.setattr(engine, "BLOCK_RUNS", block)
         results.append(simulate("rosenbrock", specs, start=starts, steps=80, convention=convention, record=record,
                                 schedule="plateau:patience=3"))  # fmt: skip
@@ -260,51 +260,34 @@ def test_compiled_loop_equals_the_numpy_gradient_path(convention, schedule):
             for name in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
                 np.testing.assert_array_equal(getattr(a.outcome, name), getattr(b.outcome, name), err_msg=name)
             if record:
-                for name in ("position", "loss", "grad", "effective_lr", "first_moment", "second_moment"):
+                for name in ("position", "loss", "grad", "effective_lr", "state"):
                     np.testing.assert_array_equal(
                         getattr(a.outcome.recording, name), getattr(b.outcome.recording, name), err_msg=name
                     )
 
 
-@pytest.fixture
-def shapes_used(monkeypatch):
-    """The compiled update shapes (kernel.SHAPES indices, −1: read at run time) the engine picks."""
-    used = set()
-    shape_id = engine._shape_id
-
-    def spy(flags):
-        used.add(shape_id(flags))
-        return shape_id(flags)
-
-    monkeypatch.setattr(engine, "_shape_id", spy)
-    return used
-
-
-@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
-@pytest.mark.parametrize("schedule", [None, "cosine", "plateau:patience=3"])
-def test_each_compiled_update_shape_equals_the_shape_read_at_run_time(convention, schedule, shapes_used, monkeypatch):
-    """A block of one optimizer in summary mode runs an update compiled for its shape (a sweep's
-    speed); it must give the numbers of the update that reads the shape from the flags."""
-    spy = engine._shape_id
-    for name in (n for n in rule_variants(convention) if n.split(":")[0] in GENERIC):  # the generic update's shapes
-        # One run diverges (lr=1000), so the divergence bookkeeping is compared as well.
-        specs = [f"{name}{':' if ':' not in name else ','}lr={lr}" for lr in (1e-3, 0.02, 0.3, 1000.0)]
-        monkeypatch.setattr(engine, "_shape_id", spy)
-        compiled = simulate("rosenbrock", specs, steps=150, schedule=schedule, convention=convention, record=False)
-        monkeypatch.setattr(engine, "_shape_id", lambda flags: -1)
-        generic = simulate("rosenbrock", specs, steps=150, schedule=schedule, convention=convention, record=False)
-        for field in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
-            a, b = getattr(compiled.outcome, field), getattr(generic.outcome, field)
-            np.testing.assert_array_equal(a, b, err_msg=f"{name} {field}")
-        # AdaDelta's steps start at √ε in size: even η = 1000 keeps it in the box for 150 steps.
-        assert (compiled.outcome.diverged_at[-1] > 0) == (name != "adadelta"), name
-    assert -1 not in shapes_used  # every optimizer's block has a compiled shape
-
-
-def test_warm_up_compiles_every_copy_of_the_loop_and_every_shape_is_used(shapes_used):
+def test_warm_up_compiles_every_loop_once_for_every_mode():
+    """After warm_up, no mode (recording or not, either convention, a schedule, plateau, noise,
+    a surface without a compiled form, rates read only) makes numba compile a loop again: the
+    loop of each rule alone and the loop of a mixed block."""
     warm_up()
-    assert shapes_used == set(range(len(kernel.SHAPES))) | {-1}
-    assert all(advance.signatures for advance in kernel.ADVANCE)
+    loops = [rule_loop((name,)) for name in OPTIMIZERS] + [rule_loop(tuple(OPTIMIZERS))]
+    before = [len(advance.signatures) for advance in loops]
+    assert set(before) == {1}
+    for convention in ("lecture", "pytorch"):
+        for schedule in (None, "cosine", "plateau"):
+            for record in (True, False):
+                for specs in [[name] for name in OPTIMIZERS] + [list(OPTIMIZERS)]:
+                    simulate(make_surface("rosenbrock", noise=0.1), specs, steps=3, schedule=schedule,
+                             convention=convention, record=record)  # fmt: skip
+    simulate(NumpyRosenbrock({"a": 1.0, "b": 100.0}), list(OPTIMIZERS), steps=3)
+    batch = engine.Batch(["adam"], {"lr": np.array([0.1]), "beta1": np.array([0.9]), "beta2": np.array([0.999]),
+                                    "eps": np.array([1e-8]), "bias_correction": np.array([1.0])},
+                         np.zeros((2, 1)), 3)  # fmt: skip
+    for array in (*batch.hyper.values(), batch.starts):
+        array.flags.writeable = False
+    engine.run(make_surface("booth"), batch)
+    assert [len(advance.signatures) for advance in loops] == before
 
 
 def test_a_block_of_512_runs_gives_the_numbers_of_a_small_batch():
@@ -636,3 +619,33 @@ def test_a_surface_without_a_compiled_form_is_evaluated_once_per_update_for_all_
     assert calls == [(t, 5) for t in range(50)]
     alone = [simulate("rosenbrock", [spec], steps=50).positions[0] for spec in specs]
     np.testing.assert_array_equal(result.positions, np.array(alone))
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+def test_runs_whose_keys_differ_get_their_own_per_update_values(convention):
+    """Values a rule computes once per update for runs that share its keys (β^k, NAdam's μ_k)
+    are computed again where a run's keys differ: in a mixed block, in a block of one rule, and
+    in a sweep, each run equals the same run alone."""
+    with_values = [name for name, info in OPTIMIZERS.items() if info.per_update]
+    assert {"adam", "nadam", "adamax", "radam"} <= set(with_values)
+    specs = []
+    for name in with_values:
+        keys = OPTIMIZERS[name].per_update.keys
+        for beta1, beta2 in ((0.8, 0.99), (0.8, 0.99), (0.9, 0.99), (0.9, 0.999), (0.95, 0.999)):
+            values = {"beta1": beta1, "beta2": beta2}
+            if convention == "pytorch":
+                values["momentum_decay"] = round(beta2 - 0.98, 3)
+            spec = ",".join(f"{key}={values[key]}" for key in keys if key in values)
+            specs.append(f"{name}:lr=0.01,{spec}")
+    mixed = simulate("rosenbrock", specs, steps=40, convention=convention)
+    for i, spec in enumerate(specs):
+        alone = simulate("rosenbrock", [spec], steps=40, convention=convention)
+        np.testing.assert_array_equal(mixed.positions[i], alone.positions[0], err_msg=spec)
+        one_rule = simulate("rosenbrock", [s for s in specs if s.split(":")[0] == spec.split(":")[0]], steps=40,
+                            convention=convention)  # fmt: skip
+        j = [s for s in specs if s.split(":")[0] == spec.split(":")[0]].index(spec)
+        np.testing.assert_array_equal(one_rule.positions[j], alone.positions[0], err_msg=spec)
+    grid = sweep("rosenbrock", "nadam", "beta1", [0.8, 0.9, 0.95], "momentum_decay", [0.004, 0.01], steps=40,
+                 convention="pytorch")  # fmt: skip
+    alone = simulate("rosenbrock", ["nadam:beta1=0.95,momentum_decay=0.01"], steps=40, convention="pytorch")
+    np.testing.assert_array_equal(grid.final_position[:, 1, 2], alone.positions[0, -1])

@@ -16,7 +16,7 @@ import pytest
 from test_new_rules_spec import CASES, REFERENCES, case_id, sign
 
 from optim_core import simulate
-from optim_core.engine import _blocks
+from optim_core.engine import _blocks, _groups
 from optim_core.optimizers import OPTIMIZERS, ORDER
 from optim_core.rules import ADDED
 
@@ -203,11 +203,20 @@ def test_a_rule_gives_the_same_numbers_alone_mixed_and_in_summary_mode():
         np.testing.assert_array_equal(summary.outcome.final_position[:, i], alone.positions[0, -1])
 
 
-def test_a_rule_runs_in_blocks_of_its_own():
+def test_runs_of_one_rule_step_together():
+    """A small batch is one block with each rule's runs side by side (one loop steps them in
+    groups); a large one is a block per rule."""
     kinds = np.array(["nadam", "lion", "adagrad", "lion", "rprop", "nadam", "gd"])
-    blocks = [kinds[b].tolist() for b in _blocks(kinds, 200)]
-    assert blocks == [["nadam", "adagrad", "nadam"], ["lion", "lion"], ["rprop"], ["gd"]]
-    assert len(_blocks(np.array(["lion"] * 5), 200)) == 1
+    (block,) = _blocks(kinds)
+    assert kinds[block].tolist() == ["nadam", "nadam", "lion", "lion", "adagrad", "rprop", "gd"]
+    names, groups = _groups(kinds[block])
+    assert names == tuple(OPTIMIZERS)  # the mixed block's loop
+    assert [(names[rule], a, b) for rule, a, b in groups] == [
+        ("nadam", 0, 2), ("lion", 2, 4), ("adagrad", 4, 5), ("rprop", 5, 6), ("gd", 6, 7),
+    ]  # fmt: skip
+    assert _groups(np.array(["lion"] * 5))[0] == ("lion",)  # a block of one rule: its own loop
+    large = np.repeat(kinds, 100)
+    assert [set(large[b]) for b in _blocks(large)] == [{"nadam"}, {"lion"}, {"adagrad"}, {"rprop"}, {"gd"}]
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from optim_core import optimizers, schedules
-from optim_core.optimizers import CONVENTIONS, OPTIMIZERS, coefficients
+from optim_core.optimizers import CONVENTIONS, OPTIMIZERS
 from optim_core.schedules import SCHEDULES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -22,15 +21,16 @@ def test_every_optimizer_has_a_rule_and_an_effective_rate_in_each_convention(nam
     for convention in CONVENTIONS:
         assert info.rules[convention].strip() and info.effective_lr[convention].strip()
         assert info.rules[convention] in optimizers.__doc__  # the docstring is generated from the same source
-        hp = {p.name: np.array([float(p.default)]) for p in info.params}
-        if info.update is None:  # a setting of the generic update: the engine knows its coefficients
-            assert coefficients(name, convention, hp, np.array([[1.0]]), np.array([[0.1]]))
-        else:  # its own update, with its state and keys in the order the update takes them
-            arguments = list(inspect.signature(info.update.py_func).parameters)
-            state = [s.name for s, _ in info.state]
-            powers = [f"{key}_k" for key in info.powers]
-            assert arguments == ["g", "theta", "k", "eta", "base", "lecture", *state, *info.hyper_keys, *powers]
-            assert tuple(arguments) == info.arguments
+    # its update, with its state, keys and per-update values in the order the update takes them
+    arguments = list(inspect.signature(info.update.py_func).parameters)
+    state = [s.name for s, _ in info.state]
+    per_update = list(info.per_update.names) if info.per_update else []
+    assert arguments == ["g", "theta", "k", "eta", "base", "lecture", *state, *info.hyper_keys, *per_update]
+    assert tuple(arguments) == info.arguments
+    if info.per_update:  # the keys it computes them from are the rule's, and it returns one value per name
+        assert set(info.per_update.keys) <= set(info.hyper_keys)
+        hyper = {p.name: p.default for p in info.params}
+        assert len(info.per_update.values(3, hyper)) == len(info.per_update.names)
 
 
 def test_every_schedule_has_a_formula_and_its_torch_equivalent():

@@ -156,7 +156,7 @@ def test_rule_under_a_schedule_matches_reference(name, convention):
 
 
 def test_all_nine_in_one_mixed_batch_equal_each_alone():
-    """Neutral coefficients are exact: a run's numbers do not depend on its neighbours."""
+    """A run's numbers do not depend on its neighbours."""
     specs = [spec_of(name, hp) for name, hp in CASES.items()]
     together = simulate("rosenbrock", specs, steps=STEPS)
     for i, spec in enumerate(specs):

@@ -59,6 +59,9 @@ def run(surface: str, optimizer: str, hp: dict) -> list[list[float]]:
 
 
 def main() -> None:
+    # As make_golden.py: torch keeps a rule's scalar state (NAdam's product of μ) in the default
+    # dtype, which would otherwise be float32.
+    torch.set_default_dtype(torch.float64)
     cases = []
     for surface in SURFACES:
         key = surface.split(":")[0]

@@ -1,7 +1,7 @@
-"""The rules that bring their own scalar update, one module each; see :mod:`optim_core.rules.base`.
+"""Every optimizer's rule, one module each; see :mod:`optim_core.rules.base`.
 
 Adding an optimizer: a module here with ``update`` and ``INFO`` (as ``lion.py``), listed in
-``RULES``, and its golden cases regenerated.
+``RULES``, and its golden cases regenerated (README, "Adding an optimizer").
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from optim_core.rules import (
     adabelief,
     adadelta,
+    adagrad,
     adam,
     adamax,
     adamw,
@@ -16,15 +17,16 @@ from optim_core.rules import (
     gd,
     lion,
     momentum,
+    nadam,
     nag,
     radam,
     rmsprop,
     rprop,
 )
 
-RULES = {
-    module.INFO.name: module.INFO
-    for module in (gd, momentum, nag, rmsprop, adadelta, adam, adamax, adamw, amsgrad, radam, rprop, adabelief, lion)
-}
+# optimizers.md's nine, then the six issue #16 added.
+MODULES = (gd, momentum, nag, adagrad, rmsprop, adadelta, adam, adamax, nadam)
+MODULES += (adamw, amsgrad, radam, rprop, adabelief, lion)
+RULES = {module.INFO.name: module.INFO for module in MODULES}
 # The six issue #16 added, with goldens of their own (tests/golden/*_new_rules.json).
 ADDED = ("adamw", "amsgrad", "radam", "rprop", "adabelief", "lion")

@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, State, defined, eps, lr
+from optim_core.rules.base import BETA1, State, defined, eps, lr, powers
 from spec_strings import Param
 from surfaces.compiled import JIT
 
@@ -31,7 +31,7 @@ def update(g, theta, k, eta, base, lecture, m, s, beta1, beta2, eps, eps_root, b
 INFO = defined(
     __name__,
     update,
-    powers=("beta1", "beta2"),
+    per_update=powers("beta1", "beta2"),
     name="adabelief",
     display_name="AdaBelief",
     params=(

@@ -7,7 +7,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, powers, same
 from spec_strings import Param
 from surfaces.compiled import JIT
 
@@ -38,7 +38,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, bias_correc
 INFO = defined(
     __name__,
     update,
-    powers=("beta1", "beta2"),
+    per_update=powers("beta1", "beta2"),
     name="adam",
     display_name="Adam",
     params=(lr(0.01), BETA1, BETA2, eps(1e-8), BIAS_CORRECTION),

@@ -8,7 +8,7 @@ import math
 from numba import njit
 
 from optim_core.kernel import _nan_max
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, lerp, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, lerp, lr, powers, same
 from surfaces.compiled import JIT
 
 
@@ -32,7 +32,7 @@ def update(g, theta, k, eta, base, lecture, m, u, beta1, beta2, eps, beta1_k):
 INFO = defined(
     __name__,
     update,
-    powers=("beta1",),
+    per_update=powers("beta1"),
     name="adamax",
     display_name="Adamax",
     params=(lr(0.01), BETA1, BETA2, eps(1e-8)),

@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, weight_decay
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, powers, weight_decay
 from surfaces.compiled import JIT
 
 
@@ -39,7 +39,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, weight_deca
 INFO = defined(
     __name__,
     update,
-    powers=("beta1", "beta2"),
+    per_update=powers("beta1", "beta2"),
     name="adamw",
     display_name="AdamW",
     params=(

@@ -10,7 +10,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, powers
 from surfaces.compiled import JIT
 
 
@@ -35,7 +35,7 @@ def update(g, theta, k, eta, base, lecture, m, v, v_max, beta1, beta2, eps, beta
 INFO = defined(
     __name__,
     update,
-    powers=("beta1", "beta2"),
+    per_update=powers("beta1", "beta2"),
     name="amsgrad",
     display_name="AMSGrad",
     params=(lr(0.001), BETA1, BETA2, eps(1e-8)),

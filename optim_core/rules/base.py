@@ -1,9 +1,9 @@
 """What every optimizer's definition is made of: its keys, its named state, its formulas.
 
-An optimizer is one :class:`OptimizerInfo`. The nine rules of optimizers.md are settings of
-one generic update (:mod:`optim_core.optimizers`); a rule that does not fit it (a running
-maximum, a sign, a switch) brings its own ``update``: scalar code for one coordinate of one
-run, which the engine compiles into a loop of its own (:mod:`optim_core.rules.compiled`).
+An optimizer is one :class:`OptimizerInfo`, made by :func:`defined` in a module of its own
+(``optim_core/rules/<name>.py``). Its ``update`` is scalar code for one coordinate of one
+run, written as the formula; the engine compiles it into a loop of its own
+(:mod:`optim_core.rules.compiled`), and the worked step runs the same code in plain Python.
 """
 
 from __future__ import annotations
@@ -86,15 +86,51 @@ class State:
 
     ``pytorch_name``: its name in the pytorch convention when it holds something else there
     (momentum's lecture u = η·b). ``velocity``: the rule moves θ along it, so "at one step"
-    draws it as an arrow."""
+    draws it as an arrow. ``convention``: the one convention that keeps it ("" for both; the
+    other leaves it at 0 and does not show it)."""
 
     name: str
     meaning: str
     velocity: bool = False
     pytorch_name: str | None = None
+    convention: str = ""
 
     def named(self, convention: str) -> str:
         return self.pytorch_name if convention == "pytorch" and self.pytorch_name else self.name
+
+
+@dataclass(frozen=True)
+class PerUpdate:
+    """Values a rule needs once per update that depend only on k and some of its keys (β^k for a
+    bias correction, torch NAdam's μ_k): ``function(k, *keys)`` returns them, in ``names``'
+    order, and the update takes them after its keys. The loop calls ``function`` once per update
+    for runs that share the keys' values: a pow per run and coordinate made Adam-like rules
+    five times slower (measured)."""
+
+    function: Callable
+    keys: tuple[str, ...]
+    names: tuple[str, ...]
+    meanings: tuple[str, ...] = ()  # each value in words, for the worked step
+
+    def values(self, k: float, hyper: dict) -> tuple[float, ...]:
+        """The values at update k for hyperparameters ``hyper`` (plain Python, as the worked step needs)."""
+        return tuple(float(v) for v in self.function.py_func(float(k), *(float(hyper[key]) for key in self.keys)))
+
+
+@njit(inline="always", **JIT)
+def _power(k, a):
+    return (a**k,)
+
+
+@njit(inline="always", **JIT)
+def _powers(k, a, b):
+    return a**k, b**k
+
+
+def powers(*keys: str) -> PerUpdate:
+    """The k-th power of one or two keys, as ``<key>_k`` (β1^k and β2^k of Adam's bias corrections)."""
+    names = tuple(f"{key}_k" for key in keys)
+    return PerUpdate((_power, _powers)[len(keys) - 1], keys, names, tuple(f"{key} to the power k" for key in keys))
 
 
 @dataclass(frozen=True)
@@ -113,14 +149,12 @@ class OptimizerInfo:
     difference: str = ""
     # What the app says beside the rule's controls, when something there behaves unexpectedly.
     note: str = ""
-    # Keys whose k-th power the update takes after the keys, as ``<key>_k`` (β1^k for a bias
-    # correction): the loop computes each once per update for runs that share the key's value,
-    # where a pow per run and coordinate made Adam-like rules five times slower (measured).
-    powers: tuple[str, ...] = ()
+    # Values the update takes after its keys, computed once per update (see PerUpdate).
+    per_update: PerUpdate | None = None
     # A key ℓ: in the lecture convention the gradient is taken at θ − ℓ·(the first state), NAG's
     # look-ahead point ("" for none).
     lookahead: str = ""
-    # Scalar update of one coordinate (None: a setting of the generic update), see rules/README.
+    # The scalar update of one coordinate (see optim_core/rules/__init__.py).
     update: Callable | None = None
     # The module that defines ``update`` (the compiled loop imports it from there).
     module: str = ""
@@ -138,7 +172,12 @@ class OptimizerInfo:
     def arguments(self) -> tuple[str, ...]:
         """The arguments of ``update``, in order."""
         state = tuple(s.name for s, _ in self.state)
-        return ("g", "theta", "k", "eta", "base", "lecture", *state, *self.hyper_keys, *(f"{p}_k" for p in self.powers))
+        per_update = self.per_update.names if self.per_update else ()
+        return ("g", "theta", "k", "eta", "base", "lecture", *state, *self.hyper_keys, *per_update)
+
+    def states(self, convention: str) -> tuple[tuple[State, int], ...]:
+        """The state kept in ``convention``, each with its slot."""
+        return tuple((state, slot) for state, slot in self.state if state.convention in ("", convention))
 
     def param(self, key: str) -> Param:
         """The declared parameter ``key`` (KeyError if the rule has none)."""
@@ -153,11 +192,11 @@ class OptimizerInfo:
 
     def state_of(self, convention: str, slots) -> dict:
         """The named state, each taken from ``slots`` (indexable by slot number)."""
-        return {state.named(convention): slots[slot] for state, slot in self.state}
+        return {state.named(convention): slots[slot] for state, slot in self.states(convention)}
 
     def velocity(self, convention: str) -> str | None:
         """The name of the state that is a velocity, if the rule has one."""
-        return next((state.named(convention) for state, _ in self.state if state.velocity), None)
+        return next((state.named(convention) for state, _ in self.states(convention) if state.velocity), None)
 
 
 def same(text: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, same
+from optim_core.rules.base import BETA1, BETA2, State, defined, eps, fma, lerp, lr, powers, same
 from surfaces.compiled import JIT
 
 
@@ -39,7 +39,7 @@ def update(g, theta, k, eta, base, lecture, m, v, beta1, beta2, eps, beta1_k, be
 INFO = defined(
     __name__,
     update,
-    powers=("beta1", "beta2"),
+    per_update=powers("beta1", "beta2"),
     name="radam",
     display_name="RAdam",
     params=(lr(0.001), BETA1, BETA2, eps(1e-8)),
