@@ -32,27 +32,36 @@ def _valid(x, y, f, cx, cy, hx, hy):
     return (abs(x - cx) <= hx) & (abs(y - cy) <= hy) & (abs(f) < math.inf)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold):
     """Summary bookkeeping of row t: divergence (frozen at the last valid row), best loss, tolerance.
 
-    The first loop, branch-free so that it vectorizes, keeps the best loss and counts the rare
-    events (a run stops, or first comes within tolerance) that the second one then records.
+    The loop, branch-free so that it vectorizes, keeps the best loss and counts the rare events
+    (a run stops, or first comes within tolerance) that :func:`_record_events` then records.
+    Inlined, and indexing the arrays directly: as a call taking views it cost 250 ns per update
+    for 10 runs (measured), against 11 ns, more than the update itself.
     """
     row = t if record else t & 1
-    prev = t - 1 if record else (t - 1) & 1
-    x, y, loss = S[row, THETA, 0], S[row, THETA, 1], L[row]
     cx, cy, hx, hy = centre[0], centre[1], half[0], half[1]
     events = 0
-    for r in range(x.size):
-        f, b = loss[r], best[r]
-        valid = _valid(x[r], y[r], f, cx, cy, hx, hy)
+    for r in range(S.shape[3]):
+        f, b = L[row, r], best[r]
+        valid = _valid(S[row, THETA, 0, r], S[row, THETA, 1, r], f, cx, cy, hx, hy)
         alive = diverged[r] < 0
         counts = alive & valid
         best[r] = f if counts & (f < b) else b
         events += (alive & ~valid) | (counts & (first_hit[r] < 0) & (f <= threshold))
-    if events == 0:
-        return
+    if events > 0:
+        _record_events(t, S, L, record, diverged, last_pos, last_loss, first_hit, centre, half, threshold)
+
+
+@njit(**JIT)
+def _record_events(t, S, L, record, diverged, last_pos, last_loss, first_hit, centre, half, threshold):
+    """The runs that stop at row t (frozen at row t − 1) or first come within tolerance there."""
+    row = t if record else t & 1
+    prev = t - 1 if record else (t - 1) & 1
+    x, y, loss = S[row, THETA, 0], S[row, THETA, 1], L[row]
+    cx, cy, hx, hy = centre[0], centre[1], half[0], half[1]
     for r in range(x.size):
         if diverged[r] >= 0:
             continue

@@ -145,33 +145,18 @@ def _body(info, i: int, mixed: bool) -> list[str]:
             f"    q{i} = per_update_{i}(k, " + ", ".join(f"H[{row}, lo]" for row in rows) + ")",
             *(f"    P[{j}, lo:hi] = q{i}[{j}]" for j in range(len(per.names))),
         ]
-    hyper = [f"H[{j}, r]" for j in range(len(info.hyper_keys))]
-    per_update = [f"P[{j}, r]" for j in range(len(per.names) if per else 0)]
-    outs = "th, eff" + "".join(f", s{m}" for m in range(n))
-    if mixed:
-        arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "eta[r]", "BASE[r]", "lecture"]
-        arguments += [f"S[ri, {m + 1}, c, r]" for m in range(n)] + hyper + per_update
-        return [
-            *lines,
-            f"for r in {runs}:",
-            "    for c in range(2):",
-            f"        {outs} = update_{i}(" + ", ".join(arguments) + ")",
-            "        S[ro, 0, c, r] = th",
-            "        E[gi, c, r] = eff",
-            *(f"        S[ro, {m + 1}, c, r] = s{m}" for m in range(n)),
-        ]
-    arguments = ["g_[r]", "th_in[r]", "k", "eta[r]", "BASE[r]", "lecture"]
-    arguments += [f"s{m}_in[r]" for m in range(n)] + hyper + per_update
+    arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "eta[r]", "BASE[r]", "lecture"]
+    arguments += [f"S[ri, {m + 1}, c, r]" for m in range(n)]
+    arguments += [f"H[{j}, r]" for j in range(len(info.hyper_keys))]
+    arguments += [f"P[{j}, r]" for j in range(len(per.names) if per else 0)]
     return [
         *lines,
         "for c in range(2):",
-        "    g_, th_in, th_out, e_out = G[gi, c], S[ri, 0, c], S[ro, 0, c], E[gi, c]",
-        *(f"    s{m}_in, s{m}_out = S[ri, {m + 1}, c], S[ro, {m + 1}, c]" for m in range(n)),
         f"    for r in {runs}:",
-        f"        {outs} = update_{i}(" + ", ".join(arguments) + ")",
-        "        th_out[r] = th",
-        "        e_out[r] = eff",
-        *(f"        s{m}_out[r] = s{m}" for m in range(n)),
+        "        th, eff" + "".join(f", s{m}" for m in range(n)) + f" = update_{i}(" + ", ".join(arguments) + ")",
+        "        S[ro, 0, c, r] = th",
+        "        E[gi, c, r] = eff",
+        *(f"        S[ro, {m + 1}, c, r] = s{m}" for m in range(n)),
     ]
 
 
