@@ -14,7 +14,7 @@ from surfaces.compiled import JIT
 @njit(inline="always", **JIT)
 def update(g, theta, k, eta, base, lecture, v, u, beta, eps):
     """One coordinate: returns θ, the effective rate, v, u."""
-    if lecture:  # the generic update's order (optimizers.md)
+    if lecture:  # the order of the generic update it replaced, so the lecture numbers did not change
         v = beta * v + (1.0 - beta) * (g * g)
         d = (math.sqrt(1.0 * v + eps) + 0.0) / math.sqrt(u + eps)
         step = g / d

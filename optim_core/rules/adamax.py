@@ -15,7 +15,7 @@ from surfaces.compiled import JIT
 @njit(inline="always", **JIT)
 def update(g, theta, k, eta, base, lecture, m, u, beta1, beta2, eps, beta1_k):
     """One coordinate: returns θ, the effective rate, m, u."""
-    if lecture:  # the generic update's order (optimizers.md)
+    if lecture:  # the order of the generic update it replaced, so the lecture numbers did not change
         m = beta1 * m + (1.0 - beta1) * g
         u = _nan_max(beta2 * u, abs(g) + eps)
         d = _nan_max(math.sqrt(0.0) + 0.0, u)
