@@ -45,7 +45,6 @@ SERIAL_RUNS = 200
 # Floats of scheduled rates built at a time (one per run and update): ~64 MB.
 CHUNK_FLOATS = 8_000_000
 MAX_RECORDED_FLOATS = 80_000_000  # at the peak of a recording (recording_bytes)
-KEPT_FLOATS_PER_RUN_STEP = 16  # the Recording's nine arrays
 BLOCK_FLOATS_PER_RUN_STEP = 23  # a block while it steps and records (state, gradients, rates)
 MAX_SUMMARY_RUNS = 4_000_000
 MAX_STEPS = 100_000
@@ -97,12 +96,9 @@ class Outcome:
 
 
 def recording_bytes(runs: int, steps: int) -> int:
-    """The memory a full recording takes at its peak: the floats per run and step it keeps,
-    and those of the blocks being stepped at once (checked with tracemalloc in the tests)."""
-    if runs <= BLOCK_RUNS:  # one block, whose recording is the result
-        return (steps + 1) * 8 * BLOCK_FLOATS_PER_RUN_STEP * runs
-    stepped = min(runs, THREADS * BLOCK_RUNS)
-    return (steps + 1) * 8 * (KEPT_FLOATS_PER_RUN_STEP * runs + BLOCK_FLOATS_PER_RUN_STEP * stepped)
+    """The memory a full recording takes at its peak: a recording is one block, whose arrays are
+    the result (checked with tracemalloc in the tests)."""
+    return (steps + 1) * 8 * BLOCK_FLOATS_PER_RUN_STEP * runs
 
 
 def check_request(runs: int, steps: int, record: bool) -> None:
@@ -133,14 +129,9 @@ def run(
     values = batch.schedule_values or {}
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
     kinds = np.asarray(batch.kinds)
-    blocks = _blocks(kinds)
+    blocks = _blocks(kinds, record)
     order = np.concatenate(blocks)
     done = [0] * len(blocks)  # updates finished in each block, written by the thread stepping it
-    # Several blocks write their recordings into one set of arrays as each finishes, so the
-    # finished recordings are never held twice (joined, then put in order: the peak was 1.9x
-    # the recording's size); a lone block's recording is the result as it is.
-    in_order = len(blocks) == 1 and np.array_equal(order, np.arange(batch.runs))
-    recorded = _Recorded(batch.steps, batch.runs) if record and not in_order else None
 
     def stepper(index: int):
         block = blocks[index]
@@ -148,32 +139,22 @@ def run(
             # Rows whose length is a multiple of 4 KiB make loads and stores of different
             # arrays collide in the cache (4K aliasing, 2-3× slower): add a copy of one run.
             block = np.append(block, block[0])
-        return _run_block(surface, batch, values, kinds[block], block, record, done, index, recorded is None)
+        return _run_block(surface, batch, values, kinds[block], block, record, done, index)
 
     def finish(index: int, outcome: Outcome) -> Outcome:
-        outcome = _trim(outcome, len(blocks[index]))
-        if recorded is not None:  # its summary comes from the whole recording, at the end
-            recorded.put(blocks[index], outcome.recording)
-            outcome.recording = None
-        return outcome
+        return _trim(outcome, len(blocks[index]))
 
     def merged(outcomes: list[Outcome]) -> Outcome:
-        if recorded is None:
-            return _merge(outcomes, order, batch.runs)
-        # Divergence, best losses and the tolerance read off the whole recording at once: per
-        # block they had cost more than the stepping for the interactive 9 runs x 500 steps.
-        threshold, centre, half = _limits(surface, batch)
-        return _finish_recording(recorded.recording, threshold, centre[:, None], half[:, None])
+        return _merge(outcomes, order, batch.runs)
 
     def work(index: int) -> Outcome:
         return finish(index, _drive([stepper(index)], surface, sampler)[0])
 
     if kernel_id(surface) < 0 or (batch.runs <= SERIAL_RUNS and progress is None):
-        # A few runs (the interactive case) step block after block in this thread: a thread
-        # pool cost more than the work (9 optimizers x 1 run: 5.6 against 1.3 ms when they
-        # shared one block). On a surface without a compiled form the blocks step in lock-step
-        # and NumPy evaluates the surface once per update for all of them: a call per block and
-        # update, on threads fighting for the GIL, made the default scene 9 times slower.
+        # A few runs (the interactive case) step in this thread: a thread pool cost more than
+        # the work. On a surface without a compiled form the blocks step in lock-step and NumPy
+        # evaluates the surface once per update for all of them: a call per block and update,
+        # on threads fighting for the GIL, made the default scene 9 times slower.
         report = (lambda: progress(sum(done) / (len(blocks) * batch.steps))) if progress is not None else None
         outcomes = _drive([stepper(index) for index in range(len(blocks))], surface, sampler, report)
         if progress is not None:
@@ -256,28 +237,12 @@ def _drive(steppers: list, surface: Surface, sampler, report: Callable[[], None]
     return outcomes
 
 
-class _Recorded:
-    """The whole batch's recording, filled block by block (each block's runs are columns of it)."""
-
-    def __init__(self, steps: int, runs: int):
-        self.shapes = {
-            "position": (steps + 1, 2), "loss": (steps + 1,), "grad": (steps, 2), "lr": (steps,),
-            "effective_lr": (steps, 2), "state": (steps + 1, 4, 2),
-        }  # fmt: skip
-        self.recording = Recording(**{name: np.empty((*shape, runs)) for name, shape in self.shapes.items()})
-
-    def put(self, columns: np.ndarray, part: Recording) -> None:
-        for name in self.shapes:
-            getattr(self.recording, name)[..., columns] = getattr(part, name)
-
-
 def _trim(outcome: Outcome, width: int) -> Outcome:
-    """The outcome of a block's first ``width`` runs (a deferred one holds its recording only)."""
-    runs = outcome.best_loss.size if outcome.best_loss is not None else outcome.recording.loss.shape[-1]
-    if runs == width:
+    """The outcome of a block's first ``width`` runs (a block padded with a copy of one run)."""
+    if outcome.best_loss.size == width:
         return outcome
     names = [name for name in Outcome.__dataclass_fields__ if name != "recording"]
-    fields = {name: None if getattr(outcome, name) is None else getattr(outcome, name)[..., :width] for name in names}
+    fields = {name: getattr(outcome, name)[..., :width] for name in names}
     recording = None
     if outcome.recording is not None:
         recording = Recording(
@@ -286,12 +251,20 @@ def _trim(outcome: Outcome, width: int) -> Outcome:
     return Outcome(**fields, recording=recording)
 
 
-def _blocks(kinds: np.ndarray) -> list[np.ndarray]:
-    """The runs of each block. Up to SERIAL_RUNS runs share one block, grouped by optimizer (one
-    loop steps them all: 9 optimizers x 1 run recorded took twice as long in a block each).
-    More are grouped by optimizer, each group cut into blocks of equal size of at most
-    BLOCK_RUNS runs (2,001 runs make two blocks of about 1,000, not one of 2,000 and one of a
-    single run: 8.6 -> 5.4 ns per run-step)."""
+def _blocks(kinds: np.ndarray, record: bool = False) -> list[np.ndarray]:
+    """The runs of each block.
+
+    A block of one rule runs its own loop; a mixed block one loop of every rule, which steps
+    each stretch of runs of one rule through it (9 optimizers x 1 run recorded took twice as
+    long in a block each). A recording is one block in the batch's order, whose arrays are then
+    the result as they are: cutting one rule's recording into blocks of 2,000 and joining them
+    again cost 2.4 times as much per run-step past 2,000 runs (Adam: 41 -> 96 ns; now 16).
+    In summary mode up to SERIAL_RUNS runs are one block, grouped by rule; more are grouped by
+    rule, each group cut into blocks of equal size of at most BLOCK_RUNS runs (2,001 runs make
+    two blocks of about 1,000, not one of 2,000 and one of a single run: 8.6 -> 5.4 ns per
+    run-step), stepped a thread per core."""
+    if record:
+        return [np.arange(len(kinds))]
     grouped = [np.flatnonzero(kinds == kind) for kind in dict.fromkeys(kinds.tolist())]
     if len(kinds) <= SERIAL_RUNS:
         return [np.concatenate(grouped)]
@@ -302,8 +275,8 @@ def _blocks(kinds: np.ndarray) -> list[np.ndarray]:
 
 
 def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
-    """The blocks' summaries as one, in the batch's order. A lone block in that order is the
-    result as it is (its recording too); several recording blocks are summarised by run()."""
+    """The blocks' summaries as one, in the batch's order. A lone block in that order (every
+    recording) is the result as it is, its recording too."""
     if len(outcomes) == 1 and np.array_equal(order, np.arange(runs)):
         return outcomes[0]
     inverse = np.empty(runs, dtype=int)
@@ -330,7 +303,6 @@ def _run_block(
     record: bool,
     done: list[int],
     index: int,
-    summarise: bool = True,
 ) -> Outcome:
     """One block; ``done[index]`` follows the number of updates made."""
     steps, width = batch.steps, len(block)
@@ -402,8 +374,6 @@ def _run_block(
         E,
         S[:, 1:],
     )
-    if not summarise:  # the batch summarises its whole recording (run)
-        return Outcome(None, None, None, None, None, recording=recording)
     return _finish_recording(recording, threshold, centre[:, None], half[:, None])
 
 
@@ -454,7 +424,9 @@ def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, ne
     def call(t0, t1, c0, eta):  # eta: (rows, width) C-contiguous, row t − c0 for update t
         advance(t0, t1, c0, steps, *flags, *arguments, eta, *after)
 
-    chunk = max(1, min(steps, CHUNK_FLOATS // width))
+    # A chunk's rates are built at once, and progress (done) moves once per chunk: at most a
+    # fiftieth of the run, so a long recording's progress bar moves (one call per chunk).
+    chunk = max(1, min(-(-steps // 50), CHUNK_FLOATS // width))
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         if batch.schedule in ("constant", "plateau"):

@@ -638,6 +638,13 @@ def test_runs_whose_keys_differ_get_their_own_per_update_values(convention):
             spec = ",".join(f"{key}={values[key]}" for key in keys if key in values)
             specs.append(f"{name}:lr=0.01,{spec}")
     mixed = simulate("rosenbrock", specs, steps=40, convention=convention)
+    # The rules interleaved, one run a group: a rule's values are kept from group to group.
+    interleaved = [specs[i] for i in np.argsort(np.arange(len(specs)) % 5, kind="stable")]
+    for record in (True, False):
+        result = simulate("rosenbrock", interleaved, steps=40, convention=convention, record=record)
+        for i, spec in enumerate(interleaved):
+            alone = simulate("rosenbrock", [spec], steps=40, convention=convention)
+            np.testing.assert_array_equal(result.outcome.final_position[:, i], alone.positions[0, -1], err_msg=spec)
     for i, spec in enumerate(specs):
         alone = simulate("rosenbrock", [spec], steps=40, convention=convention)
         np.testing.assert_array_equal(mixed.positions[i], alone.positions[0], err_msg=spec)
