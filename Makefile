@@ -27,13 +27,13 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null
 
-# Compiling the engine's loop takes about half a minute on a fresh install (then ~1 s from
-# numba's cache): done here rather than while the first page waits.
+# Compiling the engine's loops takes about 40 s on a fresh install (then ~1 s from numba's
+# cache): done here rather than while the first page waits.
 WARM_UP := $(BIN)/python -c "from optim_core.api import warm_up; warm_up()"
 
-# `make run` compiles what the first page runs (about 9 s on a fresh install) and starts the
-# server; the first page, once drawn, starts the compiling of the rest (sweeps, scrubs: about
-# 19 s) into numba's cache (ui/warm.py).
+# `make run` compiles what the first page runs (the mixed block's loop, about 10 s on a fresh
+# install) and starts the server; the first page, once drawn, starts the compiling of the rest
+# (each rule's own loop for sweeps and larger batches: about 30 s) into numba's cache (ui/warm.py).
 run: $(STAMP)
 	@echo "Preparing the engine (compiled once, then cached)..."
 	$(BIN)/python -c "from optim_core.api import warm_up; warm_up(first_page=True)"
