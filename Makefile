@@ -31,13 +31,12 @@ $(CHROMIUM):
 # cache): done here rather than while the first page waits.
 WARM_UP := $(BIN)/python -c "from optim_core.api import warm_up; warm_up()"
 
-# `make run` compiles what the first page runs (the mixed block's loop, about 10 s on a fresh
-# install) and starts the server; the first page, once drawn, starts the compiling of the rest
-# (each rule's own loop for sweeps and larger batches: about 30 s) into numba's cache (ui/warm.py).
+# `make run` (ui/launch.py, as `optim-viz`) starts the server and, beside it, compiles what the
+# first page runs (the mixed block's loop, 10-15 s on a fresh install; the page waits for it);
+# the first page, once drawn, starts the compiling of the rest (each rule's own loop for sweeps
+# and larger batches: about 30 s) into numba's cache (ui/warm.py).
 run: $(STAMP)
-	@echo "Preparing the engine (compiled once, then cached)..."
-	$(BIN)/python -c "from optim_core.api import warm_up; warm_up(first_page=True)"
-	OPTVIZ_WARM_UP_LATER=1 $(BIN)/streamlit run app.py
+	$(BIN)/python -m ui.launch
 
 test: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .

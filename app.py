@@ -6,7 +6,7 @@ from optim_core.lessons import LESSONS
 from ui import tutorial
 from ui.charts import begin_page, export_panel, redraw_after_resize
 from ui.present import presenting
-from ui.warm import after_first_page, freeze_what_is_loaded
+from ui.warm import after_first_page, freeze_what_is_loaded, wait_for_engine
 
 st.set_page_config(page_title="Optimizer playground", page_icon=":material/ssid_chart:", layout="wide")
 
@@ -25,6 +25,7 @@ tutor, _ = tutorial.parse(link, lessons=tuple(lesson.key for lesson in LESSONS))
 locked = tutor.locked or "sidebar" in tutor.hide
 page = st.navigation(PAGES, position="hidden" if locked else "top" if presenting() else "sidebar")
 begin_page()
+wait_for_engine()  # make run: the first loop compiles beside the starting server (ui/warm.py)
 page.run()
 with st.container(key="tut-downloads-panel"):  # a student's link may hide it with the downloads
     export_panel()  # any chart of the page as a file for slides

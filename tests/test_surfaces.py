@@ -484,6 +484,33 @@ def test_make_run_compiles_the_rest_of_the_engine_once_after_the_first_page(monk
     assert command[1:3] == ["-n", "19"] and command[-1].endswith("warm_up()")
 
 
+def test_a_page_waits_for_the_first_loop_compiling_beside_the_starting_server(monkeypatch):
+    """make run starts the server and, beside it, the process compiling the first page's loop; a
+    page's script waits for that process (its pid in OPTVIZ_WARMING_PID), once per server."""
+    import os
+    import subprocess
+
+    from ui import launch, warm
+
+    monkeypatch.setattr(warm, "_engine_ready", False)
+    monkeypatch.delenv("OPTVIZ_WARMING_PID", raising=False)
+    assert not warm.wait_for_engine()  # not started by make run: nothing to wait for
+    monkeypatch.setattr(warm, "_engine_ready", False)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.6)"])
+    monkeypatch.setenv("OPTVIZ_WARMING_PID", str(child.pid))
+    start = time.monotonic()
+    assert warm.wait_for_engine() and time.monotonic() - start >= 0.5 and child.poll() is not None
+    assert not warm.wait_for_engine()  # once per server
+
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda command, **_: started.append(command) or type("P", (), {"pid": 4321})())
+    monkeypatch.delenv("OPTVIZ_WARM_UP_LATER", raising=False)
+    launch.start_first_page_warm_up()
+    (command,) = started
+    assert command[-1] == "from optim_core.api import warm_up; warm_up(first_page=True)"
+    assert os.environ["OPTVIZ_WARMING_PID"] == "4321" and os.environ["OPTVIZ_WARM_UP_LATER"] == "1"
+
+
 def test_the_server_freezes_what_a_page_loaded_so_that_a_rerun_collects_only_its_own_objects():
     """Streamlit collects garbage (gc.collect(2)) after every script run. Without the freeze that
     scanned every object of every loaded module: 107-120 ms of a Playground rerun, GIL held."""

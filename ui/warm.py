@@ -1,12 +1,14 @@
-"""What a server does once its first pages ran: compile the rest of the engine's loops, and
-freeze the objects of the modules they loaded.
+"""What a server does around its first pages: wait for the engine's first loop, compile the
+rest of the engine's loops, and freeze the objects of the modules they loaded.
 
-``make run`` compiles the loop the Playground's first view needs before it starts the server
-(``optim_core.api.warm_up(first_page=True)``) and sets ``OPTVIZ_WARM_UP_LATER``; the first
-script run to finish then starts one process, at idle priority, that compiles every other copy
-(sweeps, scrubs, summary mode) into numba's cache. Started beside the first page at normal
-priority, it took the CPU that page needed (fresh clone: first chart 16 s after the server
-answered, against 8 s).
+``make run`` (``ui.launch``) compiles the loop the Playground's first view needs in a process
+beside the starting server (``optim_core.api.warm_up(first_page=True)``) and passes its pid in
+``OPTVIZ_WARMING_PID``: a page's script waits for it (:func:`wait_for_engine`) instead of
+compiling the same loop a second time. It also sets ``OPTVIZ_WARM_UP_LATER``; the first script
+run to finish then starts one process, at idle priority, that compiles every other loop (each
+rule's own, for sweeps and larger batches) into numba's cache. Started beside the first page at
+normal priority, it took the CPU that page needed (fresh clone: first chart 16 s after the
+server answered, against 8 s).
 
 Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``). That scanned
 the ~176,000 objects of numpy, plotly, numba, Streamlit and the app on every rerun: 107-120 ms
@@ -22,11 +24,46 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _lock = threading.Lock()
 _started = False
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` (a child of this server, or not) is still running."""
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # reaps our child once it exits
+        return finished == 0
+    except ChildProcessError:  # reaped already (by another session's wait), or not our child
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+
+def wait_for_engine(timeout: float = 300.0) -> bool:
+    """Wait, with a spinner, while the first loop of the engine compiles (``OPTVIZ_WARMING_PID``);
+    True if this call waited."""
+    global _engine_ready
+    pid = os.environ.get("OPTVIZ_WARMING_PID")
+    if _engine_ready or not pid or not pid.isdigit() or not _running(int(pid)):
+        _engine_ready = True
+        return False
+    import streamlit as st
+
+    deadline = time.monotonic() + timeout
+    with st.spinner("Preparing the engine: compiled once on a new install, then cached (about 20 s)..."):
+        while time.monotonic() < deadline and _running(int(pid)):
+            time.sleep(0.1)
+    _engine_ready = True
+    return True
+
+
+_engine_ready = False
 
 
 def after_first_page() -> bool:
