@@ -40,6 +40,7 @@ for info in OPTIMIZERS.values():
         kept = "; ".join(
             f"`{state.name}`"
             + (f" (pytorch: `{state.pytorch_name}`)" if state.pytorch_name else "")
+            + (f" ({state.convention} convention only)" if state.convention else "")
             + f": {state.meaning}"
             for state, _ in info.state
         )

@@ -52,3 +52,8 @@ def test_reference_page_renders_every_rule_in_both_conventions():
         assert info.latex in shown
     table = at.dataframe[0].value
     assert list(table["optimizer"]) == [info.display_name for info in OPTIMIZERS.values()]
+    captions = " ".join(caption.value for caption in at.caption)
+    for info in OPTIMIZERS.values():  # each rule's state, named, and where one convention alone keeps it
+        for state, _ in info.state:
+            assert f"`{state.name}`" in captions and state.meaning in captions, (info.name, state.name)
+    assert "`mu_product` (pytorch convention only)" in captions
