@@ -503,7 +503,9 @@ def test_a_page_waits_for_the_first_loop_compiling_beside_the_starting_server(mo
     assert not warm.wait_for_engine()  # once per server
 
     started = []
-    monkeypatch.setattr(subprocess, "Popen", lambda command, **_: started.append(command) or type("P", (), {"pid": 4321})())
+    monkeypatch.setattr(
+        subprocess, "Popen", lambda command, **_: started.append(command) or type("P", (), {"pid": 4321})()
+    )
     monkeypatch.delenv("OPTVIZ_WARM_UP_LATER", raising=False)
     launch.start_first_page_warm_up()
     (command,) = started
