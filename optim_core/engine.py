@@ -1,19 +1,21 @@
 """The batched engine: every run of every optimizer stepped together.
 
 Each run's state (θ and the rule's named state) lives in arrays with one column per run;
-every hyperparameter is a per-run value, so a grid of η × β is one batch. A block holds the
-runs of one rule; each update makes one gradient evaluation for all of its runs (NAG's
-look-ahead points included) and then calls the rule's scalar update for each run and
-coordinate, in the rule's own compiled loop (:mod:`optim_core.rules.compiled`). Runs do not
-interact, so a run's numbers do not depend on its neighbours.
+every hyperparameter is a per-run value, so a grid of η × β is one batch. Each update of a
+block makes one gradient evaluation for all of its runs (NAG's look-ahead points included) and
+then calls each run's rule's scalar update for each coordinate, in a compiled loop
+(:mod:`optim_core.rules.compiled`): a block of one rule has its rule's own loop, a mixed block
+the loop of every rule, which steps each stretch of runs of one rule. Runs do not interact,
+so a run's numbers do not depend on its neighbours or its block.
 
 Surfaces with a closed-form formula are evaluated inside the compiled loop; the typed
 function and the data-driven sparse problem are evaluated by NumPy once per step, for all
 runs at once, between two compiled updates.
 
-Blocks hold at most ``BLOCK_RUNS`` runs so the working arrays stay in cache; large batches
-run a thread per core. Scheduled rates are built for a chunk of updates at a time, so memory
-stays O(runs) in summary mode.
+A recording, and a small batch in summary mode, is one block (see :func:`_blocks`); a large
+batch in summary mode is cut into blocks of one rule and at most ``BLOCK_RUNS`` runs, so the
+working arrays stay in cache, stepped a thread per core. Scheduled rates are built for a
+chunk of updates at a time, so memory stays O(runs) in summary mode.
 
 Divergence: a run whose position leaves the finite range or the surface's bounding box, or
 whose loss is not finite, is stopped at that step (its later rows are frozen copies of its
