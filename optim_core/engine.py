@@ -339,7 +339,9 @@ def _run_block(
     best = np.full(width, np.inf)
     modes = {"record": record, "need_loss": need_loss, "track": not record, "has_noise": has_noise}
     tracking = (diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
-    scratch = np.empty((3, width))
+    # Working space of the compiled loop: look-ahead points (laid out as S), and where the loss
+    # or the gradient goes when only the other one is wanted.
+    scratch = (np.empty((1, 1, 2, width)), np.empty((1, width)), np.empty((1, 2, width)))
 
     def row(t: int) -> int:
         return t if record else t & 1
@@ -421,7 +423,7 @@ def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, ne
     flags = (sid, sp, noise, modes["has_noise"], record, need_loss, modes["track"], lecture)
 
     arguments = (S, G, E, L)
-    after = (base, hyper, per_update, segments, scratch, groups, *tracking)
+    after = (base, hyper, per_update, segments, *scratch, groups, *tracking)
 
     def call(t0, t1, c0, eta):  # eta: (rows, width) C-contiguous, row t − c0 for update t
         advance(t0, t1, c0, steps, *flags, *arguments, eta, *after)

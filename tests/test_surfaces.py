@@ -422,10 +422,13 @@ def test_compiled_formula_matches_numpy(name):
     rng = np.random.default_rng(3)
     (x0, x1), (y0, y1) = surface.domain
     px, py = rng.uniform(x0, x1, 50), rng.uniform(y0, y1, 50)
-    out = np.empty((3, 50))
-    evaluate(kernel_id(surface), px, py, kernel_params(surface), out[0], out[1], out[2])
+    points = np.zeros((2, 3, 2, 50))  # laid out as the engine's state: row 1, slot 0 is θ
+    points[1, 0] = px, py
+    loss, grad = np.full((3, 50), np.nan), np.full((2, 2, 50), np.nan)
+    evaluate(kernel_id(surface), points, 1, kernel_params(surface), loss, 2, grad, 1)
     expected = np.stack(surface.fdf(px, py, surface.formula_params()))
-    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.vstack([loss[2], grad[1]]), expected, rtol=1e-12, atol=1e-12)
+    assert np.isnan(loss[:2]).all() and np.isnan(grad[0]).all()  # the other rows untouched
 
 
 def test_numba_cache_is_dropped_when_an_inlined_source_changes(tmp_path):

@@ -47,7 +47,7 @@ LOOKAHEAD = ({lookahead},)
 @njit(**JIT)
 def advance(
     t0, t1, c0, steps, sid, sp, noise, has_noise, record, need_loss, track, lecture,
-    S, G, E, L, ETA, BASE, H, P, SEG, scratch, groups,
+    S, G, E, L, ETA, BASE, H, P, SEG, PT, FD, GD, groups,
     diverged, last_pos, last_loss, best, first_hit, centre, half, threshold,
 ):
     runs = S.shape[3]
@@ -60,11 +60,10 @@ def advance(
         ro = t + 1 if record else (t + 1) & 1
         gi = t if record else 0
         k = float(t + 1)
-        eta = ETA[t - c0 if ETA.shape[0] > 1 else 0]
+        e = t - c0 if ETA.shape[0] > 1 else 0  # the row of ETA
         if sid >= 0:
-            gx, gy, x, y = G[gi, 0], G[gi, 1], S[ri, 0, 0], S[ri, 0, 1]
-            if ahead:  # the gradient at θ − ℓ·u, the loss at θ
-                px, py, f = scratch[0], scratch[1], scratch[2]
+            if ahead:  # the gradient at θ − ℓ·u (into PT), the loss at θ
+                px, py, x, y = PT[0, 0, 0], PT[0, 0, 1], S[ri, 0, 0], S[ri, 0, 1]
                 for j in range(groups.shape[0]):
                     row, a, b = LOOKAHEAD[groups[j, 0]], groups[j, 1], groups[j, 2]
                     px_, py_, x_, y_ = px[a:b], py[a:b], x[a:b], y[a:b]  # a loop from 0 vectorizes
@@ -77,21 +76,21 @@ def advance(
                         for r in range(b - a):
                             px_[r] = x_[r]
                             py_[r] = y_[r]
-                evaluate(sid, px, py, sp, f, gx, gy)
+                evaluate(sid, PT, 0, sp, FD, 0, G, gi)
                 if need_loss:
-                    evaluate(sid, x, y, sp, L[ri], scratch[0], scratch[1])
+                    evaluate(sid, S, ri, sp, L, ri, GD, 0)
             else:
-                evaluate(sid, x, y, sp, L[ri], gx, gy)
+                evaluate(sid, S, ri, sp, L, ri, G, gi)
             if has_noise:
                 for r in range(runs):
-                    gx[r] = gx[r] + noise[t, 0]
-                    gy[r] = gy[r] + noise[t, 1]
+                    G[gi, 0, r] = G[gi, 0, r] + noise[t, 0]
+                    G[gi, 1, r] = G[gi, 1, r] + noise[t, 1]
             if track:
                 track_row(t, S, L, record, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
 {bodies}
     if t1 == steps and sid >= 0 and need_loss:
         last = steps if record else steps & 1
-        evaluate(sid, S[last, 0, 0], S[last, 0, 1], sp, L[last], scratch[0], scratch[1])
+        evaluate(sid, S, last, sp, L, last, GD, 0)
         if track:
             track_row(steps, S, L, record, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
 '''
@@ -169,7 +168,7 @@ def _body(info, i: int, mixed: bool) -> list[str]:
             *("    " + line for line in compute),
             *(f"    P[{j}, lo:hi] = q{i}[{j}]" for j in range(len(per.names))),
         ]
-    arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "eta[r]", "BASE[r]", "lecture"]
+    arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "ETA[e, r]", "BASE[r]", "lecture"]
     arguments += [f"S[ri, {m + 1}, c, r]" for m in range(n)]
     arguments += [f"H[{j}, r]" for j in range(len(info.hyper_keys))]
     arguments += [f"P[{j}, r]" for j in range(len(per.names) if per else 0)]
