@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -24,6 +26,14 @@ st.markdown(
     "Notation: $g_t = \\nabla L(\\theta_t)$, $k = t + 1$, all state starts at 0."
 )
 
+
+def one_step_a_line(latex: str) -> str:
+    """A rule's steps (written "a;\\quad b") one under the other: side by side, the longer rules
+    ran past their half of the page at 1280 px and were cut off."""
+    steps = [step.strip() for step in re.split(r";\\(?:quad|qquad|\s)", latex)]
+    return steps[0] if len(steps) == 1 else r"\begin{gathered}" + r" \\ ".join(steps) + r"\end{gathered}"
+
+
 st.header("Update rules")
 for info in OPTIMIZERS.values():
     st.subheader(info.display_name)
@@ -31,7 +41,7 @@ for info in OPTIMIZERS.values():
     for column, convention in zip(columns, CONVENTIONS, strict=True):
         with column:
             st.markdown(f"**{convention}**")
-            st.latex(info.rules[convention])
+            st.latex(one_step_a_line(info.rules[convention]))
             st.caption("Effective learning rate (the factor on today's gradient):")
             st.latex(info.effective_lr[convention])
     keys = ", ".join(f"`{p.name}` = {p.default}" for p in info.params)

@@ -82,8 +82,8 @@ INFO = defined(
         r"\quad \bar m = \frac{\beta_1 m_{t+1}}{1-\beta_1^{k+1}} + \frac{(1-\beta_1) g_t}{1-\beta_1^k};"
         r"\quad \theta_{t+1} = \theta_t - \eta_t \frac{\bar m}{\sqrt{\hat v} + \epsilon}",
         "pytorch": r"\mu_k = \beta_1\left(1 - \tfrac12 0.96^{k\psi}\right);\ \Pi_k = \Pi_{k-1}\mu_k;"
-        r"\quad \theta_{t+1} = \theta_t - \eta_t\frac{1-\mu_k}{1-\Pi_k}\frac{g_t}{\sqrt{\hat v}+\epsilon}"
-        r" - \eta_t\frac{\mu_{k+1}}{1-\Pi_k\mu_{k+1}}\frac{m_{t+1}}{\sqrt{\hat v}+\epsilon}",
+        r"\quad \theta' = \theta_t - \eta_t\frac{1-\mu_k}{1-\Pi_k}\frac{g_t}{\sqrt{\hat v}+\epsilon}"
+        r";\quad \theta_{t+1} = \theta' - \eta_t\frac{\mu_{k+1}}{1-\Pi_k\mu_{k+1}}\frac{m_{t+1}}{\sqrt{\hat v}+\epsilon}",
     },
     effective_lr=same(r"\eta_t / (\sqrt{\hat v} + \epsilon)"),
     pytorch_only=("momentum_decay",),

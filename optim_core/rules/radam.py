@@ -46,9 +46,11 @@ INFO = defined(
     state=(State("m", "first moment: the average of g"), State("v", "second moment: the average of g²")),
     rules={
         "lecture": r"\rho_t = \rho_\infty - \frac{2k\beta_2^k}{1-\beta_2^k};\quad \theta_{t+1} = \theta_t - \eta_t \hat m"
-        r"\ \text{if } \rho_t \le 4,\ \text{else } \theta_t - \eta_t r_t \frac{\hat m \sqrt{1-\beta_2^k}}{\sqrt{v_{t+1}} + \epsilon}",
+        r"\ \text{while } \rho_t \le 4;\quad \theta_{t+1} = \theta_t - \eta_t r_t \frac{\hat m \sqrt{1-\beta_2^k}}{\sqrt{v_{t+1}} + \epsilon}"
+        r"\ \text{once } \rho_t > 4",
         "pytorch": r"\rho_t = \rho_\infty - \frac{2k\beta_2^k}{1-\beta_2^k};\quad \theta_{t+1} = \theta_t - \eta_t \hat m"
-        r"\ \text{if } \rho_t \le 5,\ \text{else } \theta_t - \eta_t r_t \frac{\hat m \sqrt{1-\beta_2^k}}{\sqrt{v_{t+1}} + \epsilon}",
+        r"\ \text{while } \rho_t \le 5;\quad \theta_{t+1} = \theta_t - \eta_t r_t \frac{\hat m \sqrt{1-\beta_2^k}}{\sqrt{v_{t+1}} + \epsilon}"
+        r"\ \text{once } \rho_t > 5",
     },
     effective_lr=same(
         r"\eta_t r_t \sqrt{1-\beta_2^k} / (\sqrt{v_{t+1}} + \epsilon) \text{ once rectified, else } \eta_t"
