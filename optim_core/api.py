@@ -391,8 +391,8 @@ def warm_up(first_page: bool = False) -> None:
     mixed block (up to SERIAL_RUNS runs of any rules, as the Playground's), then each rule's
     own loop (larger batches, sweeps), about 2 s each. One loop serves every mode (recording
     or summary, either convention, any schedule). ``make test`` calls it first. With
-    ``first_page``, only the mixed block's loop: ``make run`` starts the server after it and
-    compiles the rest beside the running server.
+    ``first_page``, only the mixed block's loop: ``make run`` runs that beside the starting
+    server (``ui.launch``), and the rest once the first page is drawn (``ui.warm``).
     """
     simulate("booth", list(ORDER), steps=2)
     if not first_page:

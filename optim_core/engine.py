@@ -41,8 +41,8 @@ from surfaces.base import Surface
 from surfaces.compiled import kernel_id, kernel_params
 
 BLOCK_RUNS = 2000
-# Up to this many runs step block after block in the calling thread: a thread pool costs more
-# than their work (the interactive case).
+# Up to this many runs (the interactive case) are one block in summary mode too, stepped in the
+# calling thread: a thread pool costs more than their work.
 SERIAL_RUNS = 200
 # Floats of scheduled rates built at a time (one per run and update): ~64 MB.
 CHUNK_FLOATS = 8_000_000
@@ -143,37 +143,35 @@ def run(
             block = np.append(block, block[0])
         return _run_block(surface, batch, values, kinds[block], block, record, done, index)
 
-    def finish(index: int, outcome: Outcome) -> Outcome:
-        return _trim(outcome, len(blocks[index]))
-
-    def merged(outcomes: list[Outcome]) -> Outcome:
-        return _merge(outcomes, order, batch.runs)
-
     def work(index: int) -> Outcome:
-        return finish(index, _drive([stepper(index)], surface, sampler)[0])
+        return _drive([stepper(index)], surface, sampler)[0]
+
+    def fraction() -> float:  # of the batch's updates made
+        return sum(done) / (len(blocks) * batch.steps)
 
     if kernel_id(surface) < 0 or (batch.runs <= SERIAL_RUNS and progress is None):
         # A few runs (the interactive case) step in this thread: a thread pool cost more than
         # the work. On a surface without a compiled form the blocks step in lock-step and NumPy
         # evaluates the surface once per update for all of them: a call per block and update,
         # on threads fighting for the GIL, made the default scene 9 times slower.
-        report = (lambda: progress(sum(done) / (len(blocks) * batch.steps))) if progress is not None else None
+        report = (lambda: progress(fraction())) if progress is not None else None
         outcomes = _drive([stepper(index) for index in range(len(blocks))], surface, sampler, report)
         if progress is not None:
             progress(1.0)
-        return merged([finish(index, outcome) for index, outcome in enumerate(outcomes)])
-    if len(blocks) == 1 and progress is None:  # the interactive case: a thread would add ~0.5 ms
-        return merged([work(0)])
-    with ThreadPoolExecutor(min(len(blocks), THREADS)) as pool:
-        futures = [pool.submit(work, index) for index in range(len(blocks))]
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=REPORT_EVERY, return_when=FIRST_COMPLETED)
-            if progress is not None:
-                for _ in range(max(1, len(finished))):  # once per finished block, once per timeout
-                    progress(sum(done) / (len(blocks) * batch.steps))
-        outcomes = [future.result() for future in futures]
-    return merged(outcomes)
+    elif len(blocks) == 1 and progress is None:  # the interactive case: a thread would add ~0.5 ms
+        outcomes = [work(0)]
+    else:
+        with ThreadPoolExecutor(min(len(blocks), THREADS)) as pool:
+            futures = [pool.submit(work, index) for index in range(len(blocks))]
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=REPORT_EVERY, return_when=FIRST_COMPLETED)
+                if progress is not None:
+                    for _ in range(max(1, len(finished))):  # once per finished block, once per timeout
+                        progress(fraction())
+            outcomes = [future.result() for future in futures]
+    trimmed = [_trim(outcome, len(block)) for outcome, block in zip(outcomes, blocks, strict=True)]
+    return _merge(trimmed, order, batch.runs)
 
 
 @dataclass

@@ -1,20 +1,21 @@
-"""The compiled loop of a rule that brings its own scalar ``update``.
+"""The compiled loops that step a block: one per rule, and one of every rule for mixed blocks.
 
 numba specialises a loop on the function it calls, but it caches nothing that takes a
 function as an argument or closes over one (measured: a cache miss on every start). So each
-rule gets a small module of its own, written from TEMPLATE into ``_loops/`` beside this file,
-that imports the rule's ``update`` by name: numba caches it like any other module. The
+loop is a small module of its own, written from TEMPLATE into ``_loops/`` beside this file,
+that imports the rules' ``update`` by name: numba caches it like any other module. The
 module's text carries a fingerprint of every source the loop inlines; when one changes, the
 text changes, the file is rewritten and numba compiles it again.
 
 Layout (R runs): S (rows, 5, 2, R) holds θ and up to four state slots, every row when
 recording, else two alternating rows (t % 2); G (updates, 2, R) the gradients; E the
-effective rates; L (rows, R) the losses; H (keys, R) the rule's keys; P the values it needs
-once per update (:class:`optim_core.rules.base.PerUpdate`), computed first in each update,
-again only where a run's keys differ from the previous run's. Per update and run the loop
-takes the gradient (at the look-ahead point for a rule that declares one) and the loss with
-it, does the summary's bookkeeping (:func:`optim_core.kernel.track_row`), then calls
-``update`` for each run and coordinate.
+effective rates; L (rows, R) the losses; H (keys, R) each run's rule's keys; P the values a
+rule needs once per update (:class:`optim_core.rules.base.PerUpdate`), computed first in each
+update for each stretch of runs that share the keys (SEG); ``groups`` the stretches of runs of
+one rule. Per update the loop takes the gradient of every run (at the look-ahead point for a
+rule that declares one) and the loss with it, does the summary's bookkeeping
+(:func:`optim_core.kernel.track_row`), then calls each run's rule's ``update`` for each
+coordinate.
 """
 
 from __future__ import annotations
@@ -111,17 +112,15 @@ def source(infos) -> str:
     setup = []
     if len(infos) == 1:  # a block of one rule: every run, each coordinate's loop vectorized
         bodies = _body(infos[0], 0, mixed=False)
-    else:
+    else:  # a mixed block: each group of runs of one rule (often one run) through its rule
         # A rule's per-update values are kept from one of its groups to the next and computed
         # again only when the keys differ (the nine interleaved, one run a group, had made a
         # pow per run and update: recorded, 152 against 30 ns per run-step grouped by rule).
         for i, info in enumerate(infos):
             if info.per_update:
                 keys = info.per_update.keys
-                setup.append(f"q{i} = per_update_{i}(1.0" + ", 1.0" * len(keys) + ")")
-                setup.append(
-                    f"at{i} = -1" + "".join(f"\nkey{i}_{m} = 0.0" for m in range(len(keys)))
-                )  # a mixed block: each group of runs of one rule (often one run) through its rule
+                setup += [f"q{i} = per_update_{i}(1.0" + ", 1.0" * len(keys) + ")", f"at{i} = -1"]
+                setup += [f"key{i}_{m} = 0.0" for m in range(len(keys))]
         bodies = ["for j in range(groups.shape[0]):", "    rule, a, b = groups[j, 0], groups[j, 1], groups[j, 2]"]
         for i, info in enumerate(infos):
             bodies.append(("    if" if i == 0 else "    elif") + f" rule == {i}:  # {info.name}")
@@ -133,7 +132,7 @@ def source(infos) -> str:
         imports="\n".join(imports),
         lookahead=", ".join(lookahead),
         bodies="\n".join(" " * 8 + line for line in bodies),
-        setup="\n".join(" " * 4 + line for line in "\n".join(setup).splitlines()),
+        setup="\n".join(" " * 4 + line for line in setup),
     )
 
 
