@@ -46,6 +46,10 @@ BLOCK_RUNS = 2000
 SERIAL_RUNS = 200
 # Floats of scheduled rates built at a time (one per run and update): ~64 MB.
 CHUNK_FLOATS = 8_000_000
+# Run-steps a call of the compiled loop makes at least (a few ms), unless the block is smaller:
+# each call costs about 12 µs to dispatch (measured: 2,000 runs of Adam cut into 50 calls of 4
+# updates spent half their time there).
+CALL_RUN_STEPS = 2_000_000
 MAX_RECORDED_FLOATS = 80_000_000  # at the peak of a recording (recording_bytes)
 BLOCK_FLOATS_PER_RUN_STEP = 23  # a block while it steps and records (state, gradients, rates)
 MAX_SUMMARY_RUNS = 4_000_000
@@ -130,7 +134,7 @@ def run(
     check_request(batch.runs, batch.steps, record)
     values = batch.schedule_values or {}
     sampler = surface.gradient_sampler(batch.steps, batch.seed)
-    kinds = np.asarray(batch.kinds)
+    kinds = _codes(batch.kinds)
     blocks = _blocks(kinds, record)
     order = np.concatenate(blocks)
     done = [0] * len(blocks)  # updates finished in each block, written by the thread stepping it
@@ -251,8 +255,15 @@ def _trim(outcome: Outcome, width: int) -> Outcome:
     return Outcome(**fields, recording=recording)
 
 
+def _codes(kinds) -> np.ndarray:
+    """Each run's rule as its index in the registry: the engine groups runs by these numbers
+    (NumPy's array of 20,000 names, and grouping by them, had cost 2 ms)."""
+    index = {name: i for i, name in enumerate(OPTIMIZERS)}
+    return np.fromiter(map(index.__getitem__, kinds), np.int64, len(kinds))
+
+
 def _blocks(kinds: np.ndarray, record: bool = False) -> list[np.ndarray]:
-    """The runs of each block.
+    """The runs of each block (``kinds``: each run's rule, :func:`_codes`).
 
     A block of one rule runs its own loop; a mixed block one loop of every rule, which steps
     each stretch of runs of one rule through it (9 optimizers x 1 run recorded took twice as
@@ -265,7 +276,8 @@ def _blocks(kinds: np.ndarray, record: bool = False) -> list[np.ndarray]:
     run-step), stepped a thread per core."""
     if record:
         return [np.arange(len(kinds))]
-    grouped = [np.flatnonzero(kinds == kind) for kind in dict.fromkeys(kinds.tolist())]
+    _, first = np.unique(kinds, return_index=True)
+    grouped = [np.flatnonzero(kinds == kind) for kind in kinds[np.sort(first)]]
     if len(kinds) <= SERIAL_RUNS:
         return [np.concatenate(grouped)]
     blocks = []
@@ -279,11 +291,14 @@ def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
     recording) is the result as it is, its recording too."""
     if len(outcomes) == 1 and np.array_equal(order, np.arange(runs)):
         return outcomes[0]
-    inverse = np.empty(runs, dtype=int)
-    inverse[order] = np.arange(runs)
+    inverse = None
+    if not np.array_equal(order, np.arange(runs)):  # blocks of one rule each, in the batch's order: joined as they are
+        inverse = np.empty(runs, dtype=int)
+        inverse[order] = np.arange(runs)
 
     def join(name: str, axis: int) -> np.ndarray:
-        return np.concatenate([getattr(o, name) for o in outcomes], axis=axis).take(inverse, axis=axis)
+        joined = np.concatenate([getattr(o, name) for o in outcomes], axis=axis)
+        return joined if inverse is None else joined.take(inverse, axis=axis)
 
     return Outcome(
         final_position=join("final_position", 1),
@@ -381,13 +396,15 @@ def _run_block(
 
 def _groups(block_kinds: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
     """The rules of a block's loop, and its groups: (rule's index in them, first run, end run)
-    for each stretch of runs of one rule. A block of one rule has its own loop; a mixed block
-    runs the loop of every rule (one compiled loop whatever the mix)."""
+    for each stretch of runs of one rule (``block_kinds``: :func:`_codes`). A block of one rule
+    has its own loop; a mixed block runs the loop of every rule (one compiled loop whatever the
+    mix), whose rules are the registry's, in its order."""
     starts = np.flatnonzero(np.r_[True, block_kinds[1:] != block_kinds[:-1]])
     ends = np.r_[starts[1:], len(block_kinds)]
-    kinds = block_kinds[starts].tolist()
-    names = (kinds[0],) if len(set(kinds)) == 1 else tuple(OPTIMIZERS)
-    return names, np.array([[names.index(kind), a, b] for kind, a, b in zip(kinds, starts, ends, strict=True)])
+    kinds = block_kinds[starts]
+    alone = bool((kinds == kinds[0]).all())
+    names = (list(OPTIMIZERS)[kinds[0]],) if alone else tuple(OPTIMIZERS)
+    return names, np.column_stack([kinds * (not alone), starts, ends]).astype(np.int64)
 
 
 def _segments(infos, groups: np.ndarray, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -426,9 +443,9 @@ def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, ne
     def call(t0, t1, c0, eta):  # eta: (rows, width) C-contiguous, row t − c0 for update t
         advance(t0, t1, c0, steps, *flags, *arguments, eta, *after)
 
-    # A chunk's rates are built at once, and progress (done) moves once per chunk: at most a
-    # fiftieth of the run, so a long recording's progress bar moves (one call per chunk).
-    chunk = max(1, min(-(-steps // 50), CHUNK_FLOATS // width))
+    # A chunk's rates are built at once, and progress (done) moves once per chunk: a fiftieth of
+    # the run, so that a long run's progress bar moves, or CALL_RUN_STEPS if that is more.
+    chunk = max(1, min(max(-(-steps // 50), CALL_RUN_STEPS // width), CHUNK_FLOATS // width))
     for t0 in range(0, steps, chunk):
         t1 = min(steps, t0 + chunk)
         if batch.schedule in ("constant", "plateau"):

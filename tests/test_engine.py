@@ -210,10 +210,9 @@ def test_large_sweep_runs_in_blocks_with_the_same_numbers():
 def test_blocks_group_runs_by_optimizer_in_equal_parts():
     """Each block runs one rule, and a rule's runs split evenly: 2,001 runs are two blocks of
     ~1,000, not 2,000 and one (which cost 1.6-2.3x per run-step)."""
-    kinds = np.array(["adam"] * 2001)
-    assert [b.size for b in engine._blocks(kinds)] == [1001, 1000]
+    assert [b.size for b in engine._blocks(engine._codes(["adam"] * 2001))] == [1001, 1000]
     mixed = np.array([["adagrad", "nadam"][i % 2] for i in range(900)])
-    blocks = engine._blocks(mixed)
+    blocks = engine._blocks(engine._codes(mixed))
     assert [set(mixed[b]) for b in blocks] == [{"adagrad"}, {"nadam"}] and all(b.size == 450 for b in blocks)
     assert np.array_equal(np.sort(np.concatenate(blocks)), np.arange(900))
 
@@ -656,3 +655,35 @@ def test_runs_whose_keys_differ_get_their_own_per_update_values(convention):
                  convention="pytorch")  # fmt: skip
     alone = simulate("rosenbrock", ["nadam:beta1=0.95,momentum_decay=0.01"], steps=40, convention="pytorch")
     np.testing.assert_array_equal(grid.final_position[:, 1, 2], alone.positions[0, -1])
+
+
+def test_a_block_calls_the_compiled_loop_a_few_times_not_once_per_fiftieth(monkeypatch):
+    """Each call of the compiled loop costs ~12 µs to dispatch: a block makes calls of at least
+    CALL_RUN_STEPS run-steps (2,000 runs x 200 steps had made 50 calls of 4 updates), and a
+    fiftieth of its updates only when that is more, so that long runs still report progress."""
+    calls: list[tuple[int, int]] = []
+    real = engine.rule_loop
+
+    def counting(names):
+        advance = real(names)
+
+        def call(t0, t1, *rest):
+            calls.append((t0, t1))
+            return advance(t0, t1, *rest)
+
+        return call
+
+    monkeypatch.setattr(engine, "rule_loop", counting)
+    start = np.random.default_rng(0).uniform(-1, 1, (2000, 2))
+    simulate("booth", ["adam"], start=start, steps=200, record=False)
+    assert calls == [(0, 200)]
+    calls.clear()
+    simulate("booth", ["adam"], start=start, steps=5000, record=False)  # 10 M run-steps
+    assert calls == [(t, t + 1000) for t in range(0, 5000, 1000)]
+    calls.clear()
+    simulate("booth", ["adam"], start=start[:1], steps=100_000, record=False)
+    assert len(calls) == 1  # 100,000 run-steps
+    calls.clear()
+    monkeypatch.setattr(engine, "CALL_RUN_STEPS", 1)
+    simulate("booth", ["adam"], start=start[:1], steps=100_000, record=False)
+    assert len(calls) == 50  # a fiftieth at a time

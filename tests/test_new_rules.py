@@ -16,7 +16,7 @@ import pytest
 from test_new_rules_spec import CASES, REFERENCES, case_id, sign
 
 from optim_core import simulate
-from optim_core.engine import _blocks, _groups
+from optim_core.engine import _blocks, _codes, _groups
 from optim_core.optimizers import OPTIMIZERS, ORDER
 from optim_core.rules import ADDED
 
@@ -207,16 +207,17 @@ def test_runs_of_one_rule_step_together():
     """A small batch is one block with each rule's runs side by side (one loop steps them in
     groups); a large one is a block per rule."""
     kinds = np.array(["nadam", "lion", "adagrad", "lion", "rprop", "nadam", "gd"])
-    (block,) = _blocks(kinds)
+    (block,) = _blocks(_codes(kinds))
     assert kinds[block].tolist() == ["nadam", "nadam", "lion", "lion", "adagrad", "rprop", "gd"]
-    names, groups = _groups(kinds[block])
+    names, groups = _groups(_codes(kinds[block]))
     assert names == tuple(OPTIMIZERS)  # the mixed block's loop
     assert [(names[rule], a, b) for rule, a, b in groups] == [
         ("nadam", 0, 2), ("lion", 2, 4), ("adagrad", 4, 5), ("rprop", 5, 6), ("gd", 6, 7),
     ]  # fmt: skip
-    assert _groups(np.array(["lion"] * 5))[0] == ("lion",)  # a block of one rule: its own loop
+    lion, groups = _groups(_codes(["lion"] * 5))  # a block of one rule: its own loop
+    assert lion == ("lion",) and groups.tolist() == [[0, 0, 5]]
     large = np.repeat(kinds, 100)
-    assert [set(large[b]) for b in _blocks(large)] == [{"nadam"}, {"lion"}, {"adagrad"}, {"rprop"}, {"gd"}]
+    assert [set(large[b]) for b in _blocks(_codes(large))] == [{"nadam"}, {"lion"}, {"adagrad"}, {"rprop"}, {"gd"}]
 
 
 @pytest.mark.parametrize("name", NEW)
