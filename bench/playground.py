@@ -28,6 +28,7 @@ def server_side(repeats: int = 8) -> tuple[list[float], list[float], list[int]]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     payload = [len(chart.proto.spec.encode()) for chart in at.get("plotly_chart")]
+    payload += [len(e.proto.bytes) for e in at.get("bidi_component") if e.proto.component_name == "optviz_chart"]
     fresh, cached = [], []
     rates = [0.001, 0.0012, 0.0015, 0.0018, 0.0022, 0.0033, 0.0039, 0.0047, 0.0056, 0.0068]
     for i in range(repeats):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chart_helpers import charts
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -32,7 +33,7 @@ def open_app(page: str | None = None, query: dict | None = None) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return [chart.figure for chart in charts(at)]
 
 
 def array(value) -> np.ndarray:
@@ -192,7 +193,7 @@ def test_playground_tampered_url_shows_defaults_and_a_warning():
 
 def test_default_playground_figure_payload_is_under_one_megabyte():
     at = open_app()
-    sizes = [len(chart.proto.spec.encode()) for chart in at.get("plotly_chart")]
+    sizes = [chart.size for chart in charts(at)]
     print(f"figure payload: {sizes} = {sum(sizes) / 1e3:.0f} kB")
     assert sum(sizes) < 1_000_000
 
@@ -222,7 +223,7 @@ def test_presentation_mode_follows_the_user_from_page_to_page():
 
 def test_charts_export_a_slide_sized_png_named_after_page_view_and_scene():
     at = open_app()
-    options = [json.loads(chart.proto.config)["toImageButtonOptions"] for chart in at.get("plotly_chart")]
+    options = [chart.config["toImageButtonOptions"] for chart in charts(at)]
     for option in options:
         assert option["format"] == "png"
         assert option["width"] * option["scale"] >= 1920 and option["height"] * option["scale"] >= 1080
@@ -230,7 +231,7 @@ def test_charts_export_a_slide_sized_png_named_after_page_view_and_scene():
     assert names[0] == "playground-contour-sparse-dense-gd-momentum-adagrad-rmsprop-adam"
     assert len(set(names)) == len(names)  # every chart its own file name
     at = open_app("pages/sweep.py")
-    names = [json.loads(chart.proto.config)["toImageButtonOptions"]["filename"] for chart in at.get("plotly_chart")]
+    names = [chart.config["toImageButtonOptions"]["filename"] for chart in charts(at)]
     assert all(name.startswith("sweep-") for name in names) and len(set(names)) == len(names)
 
 
@@ -480,15 +481,49 @@ def test_a_session_keeps_no_run_of_its_own_once_the_cache_lets_it_go():
     CACHE.clear()
     gc.collect()
     assert result() is None, [type(r).__name__ for r in gc.get_referrers(result())]
-    assert at.get("plotly_chart")  # the session itself is still there
+    assert charts(at)  # the session itself is still there
 
 
 def test_the_3d_view_is_built_only_once_its_panel_is_opened():
     at = open_app()
-    keys = [chart.proto.id for chart in at.get("plotly_chart")]
-    assert len(keys) == 5 and not any("pg_3d" in key for key in keys)
+    keys = [chart.key for chart in charts(at)]
+    assert len(keys) == 5 and "pg_3d" not in keys
     at.session_state["pg_3d_open"] = True  # what a click on the panel's title sets
     at.run()
     assert not at.exception
-    (surface,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "pg_3d" in c.proto.id]
+    (surface,) = [chart.figure for chart in charts(at) if chart.key == "pg_3d"]
     assert {trace["type"] for trace in surface["data"]} >= {"surface", "scatter3d"}
+
+
+def test_a_chart_is_the_pages_component_and_its_code_is_not_sent_with_it(monkeypatch):
+    """Every Playground chart is drawn by ui.charts' component: what each mount sends is the
+    figure, its config and a loader of a few hundred bytes, not the chart's code; a chart that
+    reports a selection, or a Streamlit without its chart code file, gets plotly_chart."""
+    at = open_app()
+    components = [e for e in at.get("bidi_component") if e.proto.component_name == "optviz_chart"]
+    assert len(components) == 5 and not at.get("plotly_chart")
+    for element in components:
+        assert "Plotly.react" not in element.proto.js_content and len(element.proto.js_content) < 600
+        payload = json.loads(element.proto.bytes)
+        assert set(payload) == {"digest", "config", "code", "figure"} and payload["figure"]["data"]
+    sweep = open_app("pages/sweep.py")
+    assert len(sweep.get("plotly_chart")) == 3  # the three maps report a click on a cell
+    import ui.charts
+
+    monkeypatch.setattr(ui.charts, "plotly_chunk", lambda: None)
+    at = open_app()
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_a_charts_payload_holds_plotlys_figure_and_a_digest_of_it():
+    import plotly.graph_objects as go
+
+    from ui.charts import chart_payload, figure_json
+
+    figure = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))
+    payload = json.loads(chart_payload(figure, "a-name"))
+    assert payload["figure"] == json.loads(figure_json(figure))
+    assert payload["config"]["toImageButtonOptions"]["filename"] == "a-name"
+    again = json.loads(chart_payload(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), "a-name"))
+    other = json.loads(chart_payload(go.Figure(go.Scatter(x=[1, 2], y=[3, 5])), "a-name"))
+    assert again["digest"] == payload["digest"] != other["digest"]

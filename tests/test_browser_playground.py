@@ -551,3 +551,40 @@ def test_a_rule_of_its_own_is_added_from_the_list_and_its_own_key_moves_its_path
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=str(ARTIFACTS_DIR / "playground-lion-added.png"), full_page=True)
+
+
+MARK_JS = """() => { const gd = document.querySelector('.st-key-pg_contour .js-plotly-plot');
+  gd.optvizMark = 1; gd.querySelector('.main-svg').optvizMark = 1;
+  if (!window.optvizCalls) {
+    window.optvizCalls = [];
+    for (const name of ['newPlot', 'react']) {
+      const call = window.Plotly[name];
+      window.Plotly[name] = function (...args) { window.optvizCalls.push(name); return call.apply(this, args); };
+    }
+  } }"""
+KEPT_JS = """() => { const gd = document.querySelector('.st-key-pg_contour .js-plotly-plot');
+  return [gd.optvizMark === 1, gd.querySelector('.main-svg').optvizMark === 1, window.optvizCalls]; }"""
+
+
+def test_a_changed_chart_is_redrawn_in_place_and_the_charts_code_is_fetched_once(page: Page, app_url):
+    """A Steps keypress changes the contour's data: the chart keeps its div and its SVG and takes
+    the new figure with Plotly.react (Streamlit's plotly_chart drops the element and draws a new
+    one), and the component's code, a module on the media server, is fetched once per page."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/media/" in request.url else None)
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
+    wait_for_app(page)
+    page.evaluate(MARK_JS)
+    thumb = slider(page, "Steps")
+    for _ in range(2):
+        before = contour(page)
+        thumb.focus()
+        thumb.press("ArrowRight")
+        wait_for_change(page, before)
+        wait_idle(page)
+    div, svg, calls = page.evaluate(KEPT_JS)
+    assert div and svg, "the chart was drawn anew instead of updated"
+    assert "react" in calls and "newPlot" not in calls
+    modules = [url for url in fetched if not url.endswith(".png")]
+    assert modules and len(modules) == len(set(modules)), modules  # each component's module once
+    assert_no_exception(page)

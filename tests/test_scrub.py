@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from chart_helpers import charts
 from streamlit.testing.v1 import AppTest
 
 from optim_core.api import Scenario, simulate
@@ -224,7 +225,7 @@ def test_a_link_holds_the_scrub_and_a_bad_one_is_named_and_dropped():
 # ----- the page -----------------------------------------------------------------------------------
 def scrub_bars(at: AppTest) -> list:
     """The scrub components on the page (the Playground's animation controls are one too)."""
-    return [element for element in at.get("bidi_component") if element.key != "pg_player"]
+    return [element for element in at.get("bidi_component") if element.proto.component_name == "optviz_scrub"]
 
 
 def bank_data(at: AppTest) -> dict:
@@ -255,14 +256,14 @@ def test_a_scrub_too_large_says_why_and_the_page_still_draws():
     at.run()
     assert not at.exception
     assert any("No scrub: scrubbing start.x runs" in w.value.replace("\\", "") for w in at.warning)
-    assert at.get("plotly_chart")
+    assert charts(at)
 
 
 def test_the_lessons_about_a_value_offer_its_scrub_and_send_nothing_back():
     at = AppTest.from_file("../pages/lessons.py", default_timeout=120)
     at.run()
     assert not at.exception
-    banks = [json.loads(element.proto.json)[0] for element in at.get("bidi_component")]
+    banks = [json.loads(element.proto.json)[0] for element in scrub_bars(at)]
     assert [b["title"] for b in banks] == ["η of adagrad", "η of adagrad", "η of rmsprop"]
     assert all(not b["send"] and len(b["values"]) >= BANK_SIZE for b in banks)
     rmsprop = banks[2]
@@ -275,9 +276,9 @@ def test_the_schedules_scrub_follows_the_compared_schedule_and_the_link():
     at.query_params.update({"scrub": "eta_min"})
     at.run()
     assert not at.exception
-    (element,) = at.get("bidi_component")
+    (element,) = scrub_bars(at)
     data = json.loads(element.proto.json)[0]
     assert data["send"] and data["charts"]["sch_loss"]["uids"] == ["c0:loss0", "c0:rate0"]
     at.selectbox(key="sch_compare").set_value("step").run()  # step decay has no eta_min
-    assert not at.exception and not at.get("bidi_component") and at.selectbox(key="sch_scrub").value == "off"
+    assert not at.exception and not scrub_bars(at) and at.selectbox(key="sch_scrub").value == "off"
     assert "scrub" not in at.query_params

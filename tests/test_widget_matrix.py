@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from chart_helpers import charts as page_charts
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -95,7 +96,7 @@ def moves(kind: str, widget, ends_only: bool = False) -> list[tuple[str, Callabl
 
 def check(at: AppTest, where: str) -> None:
     assert not at.exception, f"{where}: {at.exception[0].value[:400]}"
-    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    charts = [chart.figure for chart in page_charts(at)]
     assert charts, f"{where}: no chart"
     empty = [i for i, chart in enumerate(charts) if not chart.get("data")]
     assert not empty, f"{where}: charts {empty} hold no data"
@@ -158,7 +159,7 @@ def test_every_control_of_the_page_through_every_value(page):
 
 
 def digest(at: AppTest) -> str:
-    return json.dumps([json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart")], sort_keys=True)
+    return json.dumps([chart.figure["data"] for chart in page_charts(at)], sort_keys=True)
 
 
 def test_a_random_walk_of_200_actions_never_breaks_and_every_url_reopens_the_same_figures():

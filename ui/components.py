@@ -1,11 +1,15 @@
-"""What the page's own browser components share (``ui.player``, ``ui.scrub``): float32 arrays
-sent as base64 and read back in JavaScript, and the way their data is handed to Streamlit."""
+"""What the page's own browser components share (``ui.player``, ``ui.scrub``, ``ui.charts``):
+float32 arrays sent as base64 and read back in JavaScript, their code served once per page,
+and the way their data is handed to Streamlit."""
 
 from __future__ import annotations
 
 import base64
+import functools
 
 import numpy as np
+import streamlit as st
+from streamlit import runtime
 
 # JavaScript: base64 of little-endian float32 values (from :func:`float32_base64`) to a Float32Array.
 FLOAT32_JS = """
@@ -42,9 +46,44 @@ def float32_base64(values) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
 
 
-def mount(component, key: str, data: dict, **callbacks) -> None:
-    """Mount ``component`` with ``data``, which its JavaScript reads as ``component.data[0]``.
+# Streamlit sends a component's code with every mount, that is with every rerun that changes
+# its data: the player's 3.5 kB, and 0.9 kB for each chart. Each component's code is instead a
+# module on Streamlit's media server (code_url), which the page imports once, and what
+# Streamlit sends with each mount is this loader: it imports the module named in the data and
+# hands it the component, its data as an object (``component.data``).
+LOADER_JS = """
+export default function (component) {
+  const raw = component.data;
+  const data = raw instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(raw)) : raw[0];
+  let gone = false, cleanup = null;
+  import(new URL(data.code, document.baseURI).href).then((module) => { if (!gone) cleanup = module.default({ ...component, data }); })
+    .catch((error) => { component.parentElement.append("This part of the page could not load: " + error); });
+  return () => { gone = true; if (typeof cleanup === "function") cleanup(); };
+}
+"""
+
+
+def code_url(name: str, code: str) -> str:
+    """The URL of ``code`` as a JavaScript module on Streamlit's media server, added again in
+    each run that mounts the component (the server keeps a file while a run refers to it).
+    The URL names the code's content, so the browser imports a module once per page and a
+    new version under a new URL. Outside a running server (AppTest) nothing is served: ""."""
+    if not runtime.exists():
+        return ""
+    return runtime.get_instance().media_file_mgr.add(code.encode(), "text/javascript", f"optviz.code.{name}")
+
+
+@functools.cache
+def component(name: str, html: str, css: str, **options):
+    """The v2 component ``name`` whose code is :data:`LOADER_JS`; registered on first use,
+    inside a script run (at import, outside one, Streamlit warns)."""
+    return st.components.v2.component(name, html=html, css=css, js=compact_js(LOADER_JS), **options)
+
+
+def mount(component, key: str, data: dict, code: str, **callbacks) -> None:
+    """Mount ``component`` with ``data`` and the URL of its code (:func:`code_url`); the
+    code's default export gets the data as ``component.data``.
 
     The data goes in a list: Streamlit checks each value of a dict for a DataFrame, and that
     check imports pandas (70 MB of a server's memory that a Playground session never loads)."""
-    component(key=key, data=[data], **callbacks)
+    component(key=key, data=[{**data, "code": code}], **callbacks)

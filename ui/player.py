@@ -11,14 +11,13 @@ reads a click on the contour (a new start point) and, presenting, the window's h
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 
 import numpy as np
 import streamlit as st
 
-from ui.components import FLOAT32_JS, compact_js, float32_base64, mount
+from ui.components import FLOAT32_JS, code_url, compact_js, component, float32_base64, mount
 
 PLAYER_HTML = """<div class="player">
   <button class="play" type="button">▶ play</button><button class="pause" type="button">❚❚ pause</button>
@@ -39,7 +38,7 @@ PLAYER_JS = (
     + """
 export default function (component) {
   const { parentElement } = component;
-  const data = component.data[0];  // ui.components.mount
+  const data = component.data;  // ui.components.mount
   const root = parentElement.querySelector(".player");
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
@@ -125,10 +124,8 @@ export default function (component) {
 )
 
 
-@functools.cache
 def _component():
-    """Registered on first use, inside a script run (at import, outside one, Streamlit warns)."""
-    return st.components.v2.component("optviz_player", html=PLAYER_HTML, css=PLAYER_CSS, js=compact_js(PLAYER_JS))
+    return component("optviz_player", PLAYER_HTML, PLAYER_CSS)
 
 
 def player(
@@ -159,7 +156,7 @@ def player(
         "report": report_height, "known": screen_height(key), "click": on_click is not None,
     }  # fmt: skip
     callbacks = {"on_start_change": on_click} if on_click is not None else {}
-    mount(_component(), key, data, on_viewport_change=_reported, **callbacks)
+    mount(_component(), key, data, code_url("player", compact_js(PLAYER_JS)), on_viewport_change=_reported, **callbacks)
 
 
 def clicked_point(key: str) -> tuple[float, float] | None:

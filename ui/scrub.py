@@ -14,7 +14,6 @@ what is computed, and what downloads hold, is the full run.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -22,7 +21,7 @@ import streamlit as st
 
 from optim_core.api import Result
 from optim_core.scrub import Bank, Target, window_centre
-from ui.components import FLOAT32_JS, compact_js, float32_base64, mount
+from ui.components import FLOAT32_JS, code_url, compact_js, component, float32_base64, mount
 from ui.figures import LOSS_FLOOR, distance_line, effective_lines, loss_line, path_points, rate_line
 
 # 150,000 float32 numbers are 800 kB of base64: the bank's share of a 1.5 MB page.
@@ -196,7 +195,7 @@ function axis(rule, length) {
 
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
-  const data = component.data[0];  // ui.components.mount
+  const data = component.data;  // ui.components.mount
   const root = parentElement.querySelector(".scrub");
   const input = root.querySelector("input");
   const readout = root.querySelector(".readout");
@@ -271,10 +270,8 @@ def held_centre(key: str, target: str, current: float) -> float:
     return centres[target]
 
 
-@functools.cache
 def _component():
-    """Registered on first use, inside a script run (at import, outside one, Streamlit warns)."""
-    return st.components.v2.component("optviz_scrub", html=SCRUB_HTML, css=SCRUB_CSS, js=compact_js(SCRUB_JS))
+    return component("optviz_scrub", SCRUB_HTML, SCRUB_CSS)
 
 
 def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) -> None:
@@ -282,4 +279,4 @@ def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) ->
     lets go of it, with ``st.session_state[key].release`` the index of the value chosen (a
     payload built with ``send=False`` never sends one). ``font_scale`` as for the figures."""
     callbacks = {"on_release_change": on_release} if on_release else {}
-    mount(_component(), key, {**data, "scale": font_scale}, **callbacks)
+    mount(_component(), key, {**data, "scale": font_scale}, code_url("scrub", compact_js(SCRUB_JS)), **callbacks)
