@@ -588,3 +588,25 @@ def test_a_changed_chart_is_redrawn_in_place_and_the_charts_code_is_fetched_once
     modules = [url for url in fetched if not url.endswith(".png")]
     assert modules and len(modules) == len(set(modules)), modules  # each component's module once
     assert_no_exception(page)
+
+
+def test_a_chart_offers_the_buttons_streamlits_chart_had_and_fills_the_screen(page: Page, app_url):
+    """The chart component's tool bar: no selection tools, and a button that fills the screen
+    with the chart, drawn at the screen's height, and gives it back at its own size."""
+    page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01"}))
+    wait_for_app(page)
+    chart = page.locator(".st-key-pg_contour .js-plotly-plot")
+    chart.hover()
+    titles = chart.evaluate("el => [...el.querySelectorAll('.modebar-btn')].map(b => b.getAttribute('data-title'))")
+    assert "Box Select" not in titles and "Lasso Select" not in titles and "Download plot as a PNG" in titles
+    height = chart.evaluate("el => el._fullLayout.height")
+    chart.locator('.modebar-btn[data-title^="Fill the screen"]').click()
+    page.wait_for_function(
+        "() => document.fullscreenElement && document.fullscreenElement.matches('.st-key-pg_contour .optviz-chart')"
+    )
+    page.wait_for_function("() => document.fullscreenElement._fullLayout.height === window.innerHeight")
+    page.evaluate("() => document.exitFullscreen()")
+    page.wait_for_function(
+        f"() => !document.fullscreenElement && document.querySelector('.st-key-pg_contour .js-plotly-plot')._fullLayout.height === {height}"
+    )
+    assert_no_exception(page)

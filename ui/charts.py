@@ -154,20 +154,35 @@ function plotly() {
   }
   return window.optvizPlotly;
 }
+// The buttons Streamlit's own chart shows: no selection tools, no link to Chart Studio, and a
+// button that fills the screen with the chart (drawn at the screen's height while it does).
+const FULLSCREEN = {
+  name: "fullscreen", title: "Fill the screen (Esc to leave)",
+  icon: { width: 1000, height: 1000, path: "M0 0h400v120H120v280H0zM1000 0v400H880V120H600V0zM0 1000V600h120v280h280v120zM1000 1000H600V880h280V600h120z" },
+  click: (gd) => (document.fullscreenElement ? document.exitFullscreen() : gd.requestFullscreen()),
+};
+const REMOVED = ["lasso2d", "select2d", "sendChartToCloud", "sendDataToCloud"];
+function draw(Plotly, gd, data) {
+  const config = { ...data.config, responsive: true, modeBarButtonsToRemove: REMOVED, modeBarButtonsToAdd: [FULLSCREEN] };
+  const layout = { ...(data.figure.layout || {}) };
+  if (document.fullscreenElement === gd) layout.height = window.innerHeight;
+  return Plotly.react(gd, data.figure.data || [], layout, config);
+}
 export default function (component) {
   const data = component.data;  // chart_payload
   const gd = component.parentElement.querySelector(".optviz-chart");
   if (drawn.get(gd) === data.digest) return;
   drawn.set(gd, data.digest);
+  gd.optvizData = data;
+  gd.onfullscreenchange = () => plotly().then((Plotly) => draw(Plotly, gd, gd.optvizData));
   plotly().then((Plotly) => {
     if (drawn.get(gd) !== data.digest) return;  // a newer figure came meanwhile
-    const config = { ...data.config, responsive: true };
-    return Plotly.react(gd, data.figure.data || [], data.figure.layout || {}, config);
+    return draw(Plotly, gd, data);
   }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; });
 }
 """
 CHART_HTML = '<div class="optviz-chart"></div>'
-CHART_CSS = ".optviz-chart { width: 100%; }"
+CHART_CSS = ".optviz-chart { width: 100%; } .optviz-chart:fullscreen { background: #FFFFFF; }"
 
 
 @functools.cache
