@@ -527,3 +527,18 @@ def test_a_charts_payload_holds_plotlys_figure_and_a_digest_of_it():
     again = json.loads(chart_payload(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), "a-name"))
     other = json.loads(chart_payload(go.Figure(go.Scatter(x=[1, 2], y=[3, 5])), "a-name"))
     assert again["digest"] == payload["digest"] != other["digest"]
+
+
+@pytest.mark.parametrize("page", [*PAGES, "pages/lessons.py", "pages/schedules.py", "pages/sweep.py"])
+def test_every_figure_built_unchecked_is_the_one_plotly_checks(page, monkeypatch):
+    """ui.figures builds its figures without plotly's checks (a quarter of a rerun's time): on
+    every page, each figure is the same JSON as when plotly checks every property (which
+    rejects a misspelt one)."""
+    import ui.figures
+
+    unchecked = {chart.key: chart.figure for chart in charts(open_app(page))}
+    monkeypatch.setattr(ui.figures, "VALIDATE", True)
+    checked = {chart.key: chart.figure for chart in charts(open_app(page))}
+    assert unchecked and unchecked.keys() == checked.keys()
+    for key, figure in unchecked.items():
+        assert figure == checked[key], key

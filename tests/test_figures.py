@@ -48,6 +48,13 @@ def test_wcag_contrast_matches_known_values():
     assert style.contrast(style.TEXT, WHITE) >= 4.5 and style.contrast(style.MUTED, WHITE) >= 4.5
 
 
+@pytest.fixture(autouse=True)
+def checked(monkeypatch):
+    """Every figure here is built with plotly's checks, which reject a misspelt property (the
+    app builds them unchecked: test_app checks that both give the same JSON)."""
+    monkeypatch.setattr(figures, "VALIDATE", True)
+
+
 @pytest.fixture(scope="module")
 def two_gd_runs():
     return simulate("rosenbrock", ["gd:lr=0.001,label=slow", "gd:lr=0.002,label=fast", "adam:lr=0.05"], steps=60)

@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Callable
 
 import numpy as np
+import plotly.colors as pc
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
@@ -22,6 +23,30 @@ from ui import style
 from ui.drawn import drawn, span
 from ui.export import VIEWS
 from ui.style import DASHES
+
+# Plotly checks every property a figure is given against its schema, and copies each array, as
+# the figure is built: a quarter of the server's time in a Playground rerun (py-spy, Steps
+# keypresses). These figures are fixed code, so they are built unchecked; a test builds each
+# one checked too (VALIDATE = True) and finds the same JSON.
+VALIDATE = False
+
+
+def _unchecked(cls):
+    def build(*args, **kwargs):
+        return cls(*args, _validate=VALIDATE, **kwargs)
+
+    return build
+
+
+_Figure, _Scatter, _Heatmap, _Surface, _Scatter3d = map(
+    _unchecked, (go.Figure, go.Scatter, go.Heatmap, go.Surface, go.Scatter3d)
+)
+
+
+def _named(colorscale: str) -> list:
+    """A named colour scale as its list of stops, as plotly's check writes it."""
+    return pc.get_colorscale(colorscale)
+
 
 KEEP_LAYOUT = ("autotypenumbers", "hovermode", "hoverlabel", "xaxis", "yaxis", "coloraxis", "title",
                "annotationdefaults", "shapedefaults")  # fmt: skip
@@ -218,13 +243,13 @@ def contour_figure(
     pixels = max(SURFACE_PIXELS, min(800, height - 100))
     picture, low, high, title = _picture_of(surface, grid, pixels)
     (x0, x1), (y0, y1) = surface.domain
-    fig = go.Figure()
+    fig = _Figure()
     fig.add_layout_image(
         source=picture, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
         sizing="stretch", layer="below", name="surface",
     )  # fmt: skip
     fig.add_trace(
-        go.Scatter(  # the colour bar of the picture: one point, never seen
+        _Scatter(  # the colour bar of the picture: one point, never seen
             x=[x0], y=[y0], mode="markers", name="surface", showlegend=False, hoverinfo="skip",
             marker={
                 "size": 0.1, "opacity": 0, "color": [low], "cmin": low, "cmax": high, "showscale": not phone,
@@ -240,7 +265,7 @@ def contour_figure(
             fig.add_trace(_path_trace(result, i, font_scale))
         start = result.positions[:, 0]
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 x=start[:, 0],
                 y=start[:, 1],
                 mode="markers",
@@ -254,7 +279,7 @@ def contour_figure(
         fig.add_trace(diverged_trace(result, font_scale))
     if surface.minima:
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 x=[m.x for m in surface.minima],
                 y=[m.y for m in surface.minima],
                 mode="markers",
@@ -275,9 +300,9 @@ def contour_figure(
     x_title, y_title = surface.info.axes
     _finish(
         fig, font_scale, height, height_scales=False,
-        xaxis={"title": x_title, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
+        xaxis={"title": {"text": x_title}, "range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": False},
         yaxis={
-            "title": y_title, "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+            "title": {"text": y_title}, "range": [y0, y1], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
             "constraintoward": "top",  # a plot narrower than its figure is tall hugs the legend above it
             "showgrid": False, "zeroline": False,
         },
@@ -303,7 +328,7 @@ def _value_under_pointer(surface: Surface, click: str | None, points: int = 33) 
         values[~np.isfinite(values)] = np.nan  # no hover where f is not defined
         return _compact(values)
 
-    return go.Heatmap(
+    return _Heatmap(
         z=_kept(surface, ("f under the pointer", points), make), x0=x0, dx=xs[1] - xs[0], y0=y0, dy=ys[1] - ys[0], zmin=0, zmax=1,
         opacity=0, showscale=False, hoverongaps=False, name="f",
         hovertemplate="f ≈ %{z:.4g}" + (f"<br>{click}: start here" if click else "") + "<extra></extra>",
@@ -343,7 +368,7 @@ def _picture_of(surface: Surface, grid: tuple | None, pixels: int) -> tuple[str,
 def saddle_trace(surface: Surface, font_scale: float = 1.0) -> go.Scatter:
     """The surface's saddle points: open diamonds (a run slows down there, then turns away)."""
     xs, ys = [p[0] for p in surface.saddles], [p[1] for p in surface.saddles]
-    return go.Scatter(
+    return _Scatter(
         x=xs, y=ys, mode="markers", name="saddle point", meta="saddle", showlegend=False,
         marker={"symbol": "diamond-open", "size": 14 * font_scale, "color": style.TEXT, "line": {"width": 2.5}},
         text=[f"f = {v:.4g}" for v in np.atleast_1d(surface.value(np.array(xs), np.array(ys)))],
@@ -354,7 +379,7 @@ def saddle_trace(surface: Surface, font_scale: float = 1.0) -> go.Scatter:
 def diverged_trace(result: Result, font_scale: float = 1.0) -> go.Scatter:
     """A red cross where each diverged run left the followed region (its path is cut there)."""
     x, y = diverged_marks(result)
-    return go.Scatter(
+    return _Scatter(
         x=x, y=y, mode="markers", name="diverged", meta="diverged", showlegend=False,
         marker={"symbol": "x-thin", "size": 16 * font_scale, "color": DIVERGED_COLOUR,
                 "line": {"width": 3.5 * font_scale, "color": DIVERGED_COLOUR}},
@@ -393,7 +418,7 @@ def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0, fra
     heads = animation_heads(result)  # the last shown step is the last step
     x, y = heads[-1].T
     fig.add_trace(
-        go.Scatter(
+        _Scatter(
             x=x, y=y, mode="markers", name="heads", meta="heads", showlegend=False,
             marker={"size": 13 * font_scale, "color": colours, "line": {"width": 2, "color": "white"}},
             hoverinfo="skip",
@@ -465,7 +490,7 @@ def _path_trace(result: Result, i: int, font_scale: float = 1.0) -> go.Scatter:
     info = result.runs[i]
     label = html.escape(info.label)
     status = result.status(i)
-    return go.Scatter(
+    return _Scatter(
         x=path[keep, 0].astype(np.float32),  # drawn, not computed with: half the bytes of float64
         y=path[keep, 1].astype(np.float32),
         meta=f"path{i}",
@@ -508,7 +533,7 @@ def _run_line(
     steps = np.arange(y.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         keep = drawn(span(steps), span(np.log10(y) if log else y))
-    return go.Scatter(
+    return _Scatter(
         x=_steps(keep + first), y=_compact(y[keep]), mode="lines", name=label, legendgroup=label, meta=meta,
         line={"width": style.line_width(font_scale), **run_style(result, i)},
         hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **extra,
@@ -520,16 +545,16 @@ def loss_figure(result: Result, font_scale: float = 1.0, extent: tuple[float, fl
 
     ``extent`` (low, high), when given, is held in view as well: a scrub's bank moves the
     lines in the browser within fixed axes."""
-    fig = go.Figure()
+    fig = _Figure()
     for i in range(len(result.runs)):
         gap = loss_line(result, i)
         fig.add_trace(_run_line(result, i, 0, gap, font_scale, f"loss{i}", log=result.surface.min_value is not None))
     log = result.surface.min_value is not None
     return _finish(
         fig, font_scale, 360,
-        xaxis={"title": "step"},
+        xaxis={"title": {"text": "step"}},
         yaxis={
-            "title": LOG_HEIGHT if log else "f", "type": "log" if log else "linear",
+            "title": {"text": LOG_HEIGHT if log else "f"}, "type": "log" if log else "linear",
             **(_log_ticks(fig.data, extent) if log else {}), **_held_range(fig.data, extent, log),
         },
     )  # fmt: skip
@@ -617,15 +642,15 @@ def _schedule_style(index: int, font_scale: float) -> dict:
 
 def schedule_figure(curves: dict[str, np.ndarray], font_scale: float = 1.0, height: int = 380) -> go.Figure:
     """η_t against t for several schedules (``curves`` maps a name to its η_t values)."""
-    fig = go.Figure()
+    fig = _Figure()
     for index, (name, values) in enumerate(curves.items()):
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 x=np.arange(values.size), y=values, mode="lines", name=name, line=_schedule_style(index, font_scale)
             )
         )
     return _finish(
-        fig, font_scale, height, xaxis={"title": "update t"}, yaxis={"title": "η<sub>t</sub>", "rangemode": "tozero"},
+        fig, font_scale, height, xaxis={"title": {"text": "update t"}}, yaxis={"title": {"text": "η<sub>t</sub>"}, "rangemode": "tozero"},
         showlegend=len(curves) > 1,
     )  # fmt: skip
 
@@ -639,7 +664,7 @@ def schedule_grid_figure(curves: dict[str, np.ndarray], columns: int = 3, font_s
     for index, (name, values) in enumerate(curves.items()):
         row, col = divmod(index, columns)
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 x=np.arange(values.size), y=values, mode="lines", name=name, showlegend=False,
                 line={**_schedule_style(index, font_scale), "dash": "solid"},
             ),
@@ -660,14 +685,14 @@ def distance_figure(
     surface = result.surface
     if not surface.minima:
         return None
-    fig = go.Figure()
+    fig = _Figure()
     for i in range(len(result.runs)):
         distance = distance_line(result, i)
         fig.add_trace(_run_line(result, i, 0, distance, font_scale, f"dist{i}"))
     return _finish(
-        fig, font_scale, 320, xaxis={"title": "step"},
+        fig, font_scale, 320, xaxis={"title": {"text": "step"}},
         yaxis={
-            "title": "distance to nearest min.", "type": "log", **_log_ticks(fig.data, extent),
+            "title": {"text": "distance to nearest min."}, "type": "log", **_log_ticks(fig.data, extent),
             **_held_range(fig.data, extent, True),
         },
     )  # fmt: skip
@@ -711,8 +736,8 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
     finite = shown[np.isfinite(shown)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     light = [[0, style.grey(SURFACE_DARK - 40)], [1, style.grey(SURFACE_LIGHT)]]
-    fig = go.Figure(
-        go.Surface(
+    fig = _Figure(
+        _Surface(
             x=xs, y=ys, z=shown.astype(np.float32), colorscale=light, showscale=False, opacity=0.7,
             contours={"z": {"show": True, "color": style.grey(120), "width": 1, "start": low, "end": high,
                             "size": (high - low) / 15 or 1.0}},
@@ -724,7 +749,7 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
         n = int(result.valid_rows[i])
         path = result.positions[i, :n]
         fig.add_trace(
-            go.Scatter3d(
+            _Scatter3d(
                 x=path[:, 0], y=path[:, 1], z=transform(result.loss[i, :n]) + lift, mode="lines",
                 line={"width": 2 * style.line_width(font_scale), **run_style(result, i)}, name=html.escape(info.label),
             )
@@ -741,9 +766,9 @@ def surface3d_figure(surface: Surface, result: Result, grid: tuple | None = None
     _finish(
         fig, font_scale, 460,
         scene={
-            "xaxis": {"title": _axis_letters(surface)[0], "range": [x0, x1], **scene_axis},
-            "yaxis": {"title": _axis_letters(surface)[1], "range": [y0, y1], **scene_axis},
-            "zaxis": {"title": title, **scene_axis, "nticks": 4},
+            "xaxis": {"title": {"text": _axis_letters(surface)[0]}, "range": [x0, x1], **scene_axis},
+            "yaxis": {"title": {"text": _axis_letters(surface)[1]}, "range": [y0, y1], **scene_axis},
+            "zaxis": {"title": {"text": title}, **scene_axis, "nticks": 4},
             "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
         },
     )  # fmt: skip
@@ -762,7 +787,7 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
     The view fits the updates (the thick arrows), so a small real step is never lost beside a
     long reference arrow: a thin arrow that leaves the view is cut at its edge and labelled
     with its length."""
-    fig = go.Figure()
+    fig = _Figure()
     arrows = []
     for i, info in enumerate(result.runs):
         k = inspected_update(result, i, step)
@@ -813,7 +838,7 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
                  "font": {"color": colour, "size": round(0.85 * style.FONT_SIZE * font_scale)}, "bgcolor": "rgba(255,255,255,0.8)"}
             )  # fmt: skip
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 x=[here[0], end[0]], y=[here[1], end[1]], mode="lines", showlegend=kind == "update",
                 line={"color": colour, "width": width if kind == "update" else 0.5, "dash": run_style(result, i)["dash"]},
                 name=html.escape(info.label), legendgroup=info.label,
@@ -824,8 +849,8 @@ def inspect_figure(result: Result, step: int, font_scale: float = 1.0) -> go.Fig
     axes = _axis_letters(result.surface)
     return _finish(
         fig, font_scale, 420, annotations=annotations,
-        xaxis={"title": axes[0], "range": [x0, x1], "showgrid": False, "zeroline": False, "constrain": "domain"},
-        yaxis={"title": axes[1], "range": [y0, y1], "scaleanchor": "x", "showgrid": False, "zeroline": False,
+        xaxis={"title": {"text": axes[0]}, "range": [x0, x1], "showgrid": False, "zeroline": False, "constrain": "domain"},
+        yaxis={"title": {"text": axes[1]}, "range": [y0, y1], "scaleanchor": "x", "showgrid": False, "zeroline": False,
                "constrain": "domain"},
     )  # fmt: skip
 
@@ -853,11 +878,11 @@ def comparison_loss_figure(
     for n, (name, result) in enumerate(results.items()):
         line = {"color": colour_of(result.runs[0].optimizer), "dash": DASHES[n % len(DASHES)], "width": width}
         fig.add_trace(
-            go.Scatter(y=loss_line(result, 0), mode="lines", line=line, name=name, meta=f"c{n}:loss0"),
+            _Scatter(y=loss_line(result, 0), mode="lines", line=line, name=name, meta=f"c{n}:loss0"),
             row=1, col=1,
         )  # fmt: skip
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 y=rate_line(result, 0), mode="lines", line=line, name=f"{name}: η_t", showlegend=False,
                 meta=f"c{n}:rate0",
             ),
@@ -901,7 +926,7 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
     """
     xs, ys = grid.x_values, grid.y_values
     diverged = grid.diverged_at >= 0
-    overlay = go.Heatmap(
+    overlay = _Heatmap(
         x=xs, y=ys, z=np.where(diverged, 1.0, np.nan), colorscale=[[0, DIVERGED_COLOUR], [1, DIVERGED_COLOUR]],
         showscale=False, customdata=grid.diverged_at, name="diverged",
         hovertemplate=f"{grid.x_key}=%{{x:.3g}}, {grid.y_key}=%{{y:.3g}}<br>diverged at step %{{customdata}}<extra></extra>",
@@ -919,18 +944,18 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
         else {}
     )
     maps = {
-        "final loss": go.Heatmap(
-            x=xs, y=ys, z=shown_loss, colorscale="Viridis", customdata=grid.final_loss,
+        "final loss": _Heatmap(
+            x=xs, y=ys, z=shown_loss, colorscale=_named("Viridis"), customdata=grid.final_loss,
             colorbar={**bar, "title": {"text": LOG_HEIGHT if min_value is not None else "f", "side": "right"}, **loss_ticks},
             hovertemplate=hover + "final loss %{customdata:.4g}<extra></extra>",
         ),
-        "steps to converge": go.Heatmap(
-            x=xs, y=ys, z=reached, colorscale="Viridis", reversescale=True,
+        "steps to converge": _Heatmap(
+            x=xs, y=ys, z=reached, colorscale=_named("Viridis"), reversescale=True,
             colorbar={**bar, "title": {"text": "steps", "side": "right"}},
             hovertemplate=hover + "within tolerance after %{z:.0f} steps<extra></extra>",
         ),
-        "divergence": go.Heatmap(
-            x=xs, y=ys, z=np.where(diverged, grid.diverged_at, np.nan).astype(float), colorscale="Reds",
+        "divergence": _Heatmap(
+            x=xs, y=ys, z=np.where(diverged, grid.diverged_at, np.nan).astype(float), colorscale=_named("Reds"),
             reversescale=True, zmin=0, zmax=max(1, int(grid.diverged_at.max())) if diverged.any() else 1,
             colorbar={**bar, "title": {"text": "diverged at step", "side": "right"}},
             hovertemplate=hover + "diverged at step %{z:.0f}<extra></extra>",
@@ -939,11 +964,11 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
     cell_x, cell_y = np.meshgrid(xs, ys)
     figures = {}
     for title, heatmap in maps.items():
-        fig = go.Figure([heatmap, overlay])
+        fig = _Figure([heatmap, overlay])
         if title == "divergence":
             fig.data[1].visible = False  # its own colours say where and when
         fig.add_trace(
-            go.Scatter(
+            _Scatter(
                 x=cell_x.ravel(), y=cell_y.ravel(), mode="markers", marker={"size": 8, "color": "rgba(0,0,0,0)"},
                 showlegend=False, name="cells", hovertemplate=hover + "click: open in the Playground<extra></extra>",
             )
@@ -951,8 +976,8 @@ def sweep_figures(grid, min_value: float | None, font_scale: float = 1.0) -> dic
         _finish(
             fig, font_scale, 430, title={"text": title, "x": 0, "xanchor": "left", "y": 0.98},
             margin={"t": round(40 * font_scale)},
-            xaxis={"title": grid.x_key, "showgrid": False, **_sweep_axis(xs)},
-            yaxis={"title": grid.y_key, "showgrid": False, **_sweep_axis(ys)},
+            xaxis={"title": {"text": grid.x_key}, "showgrid": False, **_sweep_axis(xs)},
+            yaxis={"title": {"text": grid.y_key}, "showgrid": False, **_sweep_axis(ys)},
             clickmode="event+select",
         )  # fmt: skip
         figures[title] = fig
@@ -974,8 +999,8 @@ def basin_figure(
         f"minimum {k + 1} ({m.x:.3g}, {m.y:.3g})" for k, m in enumerate(surface.minima)
     ]
     label = np.vectorize(lambda v: names[int(v) + 2])(basin)
-    fig = go.Figure(
-        go.Heatmap(
+    fig = _Figure(
+        _Heatmap(
             x=xs, y=ys, z=basin, zmin=-2.5, zmax=count - 0.5, colorscale=scale, showscale=False, customdata=label,
             hovertemplate="start (%{x:.3g}, %{y:.3g})<br>%{customdata}<extra></extra>", name="basins",
         )
@@ -984,13 +1009,13 @@ def basin_figure(
     for index, (name, colour) in enumerate(zip(names, colours, strict=True)):
         if index - 2 in present:  # a legend entry for each colour on the map
             fig.add_trace(
-                go.Scatter(
+                _Scatter(
                     x=[None], y=[None], mode="markers", name=name,
                     marker={"symbol": "square", "size": 14, "color": colour, "line": {"width": 1, "color": style.MUTED}},
                 )
             )  # fmt: skip
     fig.add_trace(
-        go.Scatter(
+        _Scatter(
             x=[m.x for m in surface.minima], y=[m.y for m in surface.minima], mode="markers+text",
             text=[str(k + 1) for k in range(count)], textposition="top center", name="minima", showlegend=False,
             textfont={"color": style.TEXT},
@@ -1000,8 +1025,8 @@ def basin_figure(
     axes = _axis_letters(surface)
     return _finish(
         fig, font_scale, 520, "top",
-        xaxis={"title": f"start {axes[0]}₀", "range": list(surface.domain[0]), "constrain": "domain", "showgrid": False},
-        yaxis={"title": f"start {axes[1]}₀", "range": list(surface.domain[1]), "scaleanchor": "x",
+        xaxis={"title": {"text": f"start {axes[0]}₀"}, "range": list(surface.domain[0]), "constrain": "domain", "showgrid": False},
+        yaxis={"title": {"text": f"start {axes[1]}₀"}, "range": list(surface.domain[1]), "scaleanchor": "x",
                "constrain": "domain", "showgrid": False},
     )  # fmt: skip
 
@@ -1015,7 +1040,7 @@ def view_figure(result: Result, view: str = "contour", font_scale: float = 1.0, 
     if view not in VIEWS:
         raise SpecError(f"unknown view {view!r}; allowed: {', '.join(VIEWS)}")
     if view == "contour":
-        return go.Figure(contour_figure(result.surface, result, font_scale=font_scale, animate=False))
+        return _Figure(contour_figure(result.surface, result, font_scale=font_scale, animate=False))
     if view == "loss":
         return loss_figure(result, font_scale)
     if view == "distance":
@@ -1037,7 +1062,7 @@ def animation_figure(result: Result, font_scale: float = 1.0, duration: int = 60
     """The contour with the race: a frame per shown step, and a play button and step slider of
     Plotly's own (the app's player is a browser component; a notebook has none)."""
     spec = contour_figure(result.surface, result, font_scale=font_scale, animate=True, frames=True)
-    fig = go.Figure(spec)
+    fig = _Figure(spec)
     play = {"frame": {"duration": duration, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": True}
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
