@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -365,7 +366,7 @@ def simulate(
         key: np.repeat([float(hyper.get(key, np.nan)) for *_, hyper in described], starts) for key in keys
     }
     batch = engine.Batch(
-        kinds=[name for name, *_ in described for _ in range(starts)],
+        kinds=list(chain.from_iterable(repeat(name, starts) for name, *_ in described)),
         hyper=hyper_arrays,
         starts=np.tile(points.T, (1, len(described))),
         steps=int(steps),

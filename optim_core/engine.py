@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import groupby
 
 import numpy as np
 
@@ -259,7 +260,8 @@ def _codes(kinds) -> np.ndarray:
     """Each run's rule as its index in the registry: the engine groups runs by these numbers
     (NumPy's array of 20,000 names, and grouping by them, had cost 2 ms)."""
     index = {name: i for i, name in enumerate(OPTIMIZERS)}
-    return np.fromiter(map(index.__getitem__, kinds), np.int64, len(kinds))
+    stretches = [(index[name], sum(1 for _ in runs)) for name, runs in groupby(kinds)]  # a batch is long stretches
+    return np.repeat(*np.array(stretches, dtype=np.int64).reshape(-1, 2).T)
 
 
 def _blocks(kinds: np.ndarray, record: bool = False) -> list[np.ndarray]:
