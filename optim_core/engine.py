@@ -291,10 +291,11 @@ def _blocks(kinds: np.ndarray, record: bool = False) -> list[np.ndarray]:
 def _merge(outcomes: list[Outcome], order: np.ndarray, runs: int) -> Outcome:
     """The blocks' summaries as one, in the batch's order. A lone block in that order (every
     recording) is the result as it is, its recording too."""
-    if len(outcomes) == 1 and np.array_equal(order, np.arange(runs)):
+    in_order = np.array_equal(order, np.arange(runs))
+    if len(outcomes) == 1 and in_order:
         return outcomes[0]
     inverse = None
-    if not np.array_equal(order, np.arange(runs)):  # blocks of one rule each, in the batch's order: joined as they are
+    if not in_order:  # blocks of one rule each, in the batch's order: joined as they are
         inverse = np.empty(runs, dtype=int)
         inverse[order] = np.arange(runs)
 

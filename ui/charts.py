@@ -4,6 +4,7 @@ theme off) and the camera button saving a slide-sized PNG named after the page, 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import functools
 import hashlib
@@ -18,7 +19,7 @@ import numpy as np
 import streamlit as st
 from streamlit import runtime
 
-from ui.components import code_url, compact_js, component
+from ui.components import code_url, component
 from ui.present import on_phone
 from ui.urlstate import inert
 
@@ -144,7 +145,6 @@ def offer_race(name: str, compute, identity: str) -> None:
 # 72-231 ms for the contour against 38-64 ms (README). Plotly is Streamlit's own copy (its chart
 # code sets window.Plotly when it loads), so a page holds one Plotly whichever draws its charts.
 CHART_JS = """
-const drawn = new WeakMap();
 function plotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.optvizPlotly) {
@@ -171,12 +171,11 @@ function draw(Plotly, gd, data) {
 export default function (component) {
   const data = component.data;  // chart_payload
   const gd = component.parentElement.querySelector(".optviz-chart");
-  if (drawn.get(gd) === data.digest) return;
-  drawn.set(gd, data.digest);
+  if (gd.optvizData && gd.optvizData.digest === data.digest) return;
   gd.optvizData = data;
   gd.onfullscreenchange = () => plotly().then((Plotly) => draw(Plotly, gd, gd.optvizData));
   plotly().then((Plotly) => {
-    if (drawn.get(gd) !== data.digest) return;  // a newer figure came meanwhile
+    if (gd.optvizData !== data) return;  // a newer figure came meanwhile
     return draw(Plotly, gd, data);
   }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; });
 }
@@ -199,9 +198,10 @@ def _chart():
     return component("optviz_chart", CHART_HTML, CHART_CSS, isolate_styles=False)
 
 
+@functools.cache
 def chart_code() -> str:
     """The chart component's module, naming Streamlit's chart code."""
-    return compact_js(CHART_JS).replace("PLOTLY_CHUNK", json.dumps(plotly_chunk()))
+    return CHART_JS.replace("PLOTLY_CHUNK", json.dumps(plotly_chunk()))
 
 
 def figure_json(figure) -> str:
@@ -234,12 +234,8 @@ def show(figure, key: str, name: str, container=None, **options):
     target = st if container is None else container
     if options or plotly_chunk() is None:
         return target.plotly_chart(figure, key=key, theme=None, config=chart_config(name), **options)
-    payload = chart_payload(figure, name)
-    if container is None:
-        _chart()(key=key, data=payload)
-    else:
-        with container:
-            _chart()(key=key, data=payload)
+    with contextlib.nullcontext() if container is None else container:
+        _chart()(key=key, data=chart_payload(figure, name))
     return None
 
 

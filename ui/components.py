@@ -63,14 +63,20 @@ export default function (component) {
 """
 
 
-def code_url(name: str, code: str) -> str:
-    """The URL of ``code`` as a JavaScript module on Streamlit's media server, added again in
+@functools.cache
+def _module(source: str) -> bytes:
+    """``source`` as served: compacted once per server, not at every mount."""
+    return compact_js(source).encode()
+
+
+def code_url(name: str, source: str) -> str:
+    """The URL of ``source`` as a JavaScript module on Streamlit's media server, added again in
     each run that mounts the component (the server keeps a file while a run refers to it).
     The URL names the code's content, so the browser imports a module once per page and a
     new version under a new URL. Outside a running server (AppTest) nothing is served: ""."""
     if not runtime.exists():
         return ""
-    return runtime.get_instance().media_file_mgr.add(code.encode(), "text/javascript", f"optviz.code.{name}")
+    return runtime.get_instance().media_file_mgr.add(_module(source), "text/javascript", f"optviz.code.{name}")
 
 
 @functools.cache

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from ui.components import FLOAT32_JS, code_url, compact_js, component, float32_base64, mount
+from ui.components import FLOAT32_JS, code_url, component, float32_base64, mount
 
 PLAYER_HTML = """<div class="player">
   <button class="play" type="button">▶ play</button><button class="pause" type="button">❚❚ pause</button>
@@ -156,7 +156,7 @@ def player(
         "report": report_height, "known": screen_height(key), "click": on_click is not None,
     }  # fmt: skip
     callbacks = {"on_start_change": on_click} if on_click is not None else {}
-    mount(_component(), key, data, code_url("player", compact_js(PLAYER_JS)), on_viewport_change=_reported, **callbacks)
+    mount(_component(), key, data, code_url("player", PLAYER_JS), on_viewport_change=_reported, **callbacks)
 
 
 def clicked_point(key: str) -> tuple[float, float] | None:

@@ -21,7 +21,7 @@ import streamlit as st
 
 from optim_core.api import Result
 from optim_core.scrub import Bank, Target, window_centre
-from ui.components import FLOAT32_JS, code_url, compact_js, component, float32_base64, mount
+from ui.components import FLOAT32_JS, code_url, component, float32_base64, mount
 from ui.figures import LOSS_FLOOR, distance_line, effective_lines, loss_line, path_points, rate_line
 
 # 150,000 float32 numbers are 800 kB of base64: the bank's share of a 1.5 MB page.
@@ -279,4 +279,4 @@ def scrub_bar(data: dict, key: str, on_release=None, font_scale: float = 1.0) ->
     lets go of it, with ``st.session_state[key].release`` the index of the value chosen (a
     payload built with ``send=False`` never sends one). ``font_scale`` as for the figures."""
     callbacks = {"on_release_change": on_release} if on_release else {}
-    mount(_component(), key, {**data, "scale": font_scale}, code_url("scrub", compact_js(SCRUB_JS)), **callbacks)
+    mount(_component(), key, {**data, "scale": font_scale}, code_url("scrub", SCRUB_JS), **callbacks)
