@@ -168,16 +168,25 @@ function draw(Plotly, gd, data) {
   if (document.fullscreenElement === gd) layout.height = window.innerHeight;
   return Plotly.react(gd, data.figure.data || [], layout, config);
 }
+// One chart drawn at a time, each after the browser has shown the one before: a rerun's first
+// chart (the contour) is on the screen before the next ones are drawn, not after all of them.
+const painted = () => new Promise((done) => {
+  const spare = setTimeout(done, 100);  // a hidden tab shows no frames
+  requestAnimationFrame(() => setTimeout(() => { clearTimeout(spare); done(); }, 0));
+});
+function inTurn(job) {
+  window.optvizTurn = (window.optvizTurn || Promise.resolve()).then(job).catch(() => {}).then(painted);
+}
 export default function (component) {
   const data = component.data;  // chart_payload
   const gd = component.parentElement.querySelector(".optviz-chart");
   if (gd.optvizData && gd.optvizData.digest === data.digest) return;
   gd.optvizData = data;
   gd.onfullscreenchange = () => plotly().then((Plotly) => draw(Plotly, gd, gd.optvizData));
-  plotly().then((Plotly) => {
+  inTurn(() => plotly().then((Plotly) => {
     if (gd.optvizData !== data) return;  // a newer figure came meanwhile
     return draw(Plotly, gd, data);
-  }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; });
+  }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; }));
 }
 """
 CHART_HTML = '<div class="optviz-chart"></div>'
