@@ -186,6 +186,25 @@ def test_relayout_sets_what_plotlys_update_layout_sets(two_gd_runs):
     assert fast.layout.xaxis2.anchor == "y2" and fast.layout.xaxis2.title.text == "b"  # merged, not replaced
 
 
+@pytest.mark.parametrize(
+    "rows, cols, options",
+    [
+        (1, 2, {"shared_yaxes": True, "horizontal_spacing": 0.05}),
+        (2, 1, {"shared_xaxes": True, "vertical_spacing": 0.08}),
+        (2, 3, {"subplot_titles": ["a", "b", "c", "d"], "shared_xaxes": True, "vertical_spacing": 0.14}),
+    ],
+)
+def test_subplots_are_what_make_subplots_makes_and_traces_land_on_their_panel(rows, cols, options):
+    from plotly.subplots import make_subplots
+
+    ours, plotlys = figures._subplots(rows, cols, **options), make_subplots(rows=rows, cols=cols, **options)
+    for fig in (ours, plotlys):
+        fig.add_trace(figures.go.Scatter(y=[1, 2]), row=rows, col=cols)
+        figures._update_axes(fig, "y", row=rows, col=1, title={"text": "y"})
+    assert ours.to_plotly_json() == plotlys.to_plotly_json()
+    assert ours.data[0].xaxis == f"x{rows * cols}"
+
+
 def test_figures_carry_plotly_whites_defaults_only_for_what_they_draw(two_gd_runs):
     import plotly.io as pio
 
