@@ -231,7 +231,7 @@ def draw_top() -> None:
 
 
 # ----- controls: every value is read first, and the controls drawn after the views ---------------
-# The sidebar's 80-odd controls are most of a rerun's elements. Drawn first, they went before the
+# The sidebar's controls are most of a rerun's elements. Drawn first, they went before the
 # contour, to be built by the server and rendered by the browser ahead of it; the sidebar is a
 # column of its own, so drawing it last moves nothing on the screen.
 controls_box, link_box = st.sidebar.container(), st.sidebar.container()
