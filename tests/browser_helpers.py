@@ -51,7 +51,8 @@ RUNNING_ICON = '[data-testid="stStatusWidgetRunningIcon"]'
 IDLE_JS = f"""() => {{ const app = document.querySelector('[data-testid="stApp"]');
     return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
         && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && !document.querySelector('{RUNNING_ICON}') && !document.querySelector('[data-stale="true"]'); }}"""
+        && !document.querySelector('{RUNNING_ICON}') && !document.querySelector('[data-stale="true"]')
+        && !document.querySelector('[data-optviz-pending]'); }}"""
 
 
 def wait_idle(page: Page, timeout: float = 60_000, settle: int = 150) -> None:

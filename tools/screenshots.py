@@ -51,6 +51,7 @@ IDLE = '[data-testid="stStatusWidgetRunningIcon"]'
 def wait_idle(page, timeout: float = 120_000) -> None:
     page.wait_for_function(
         f"() => !document.querySelector('{IDLE}') && !document.querySelector('[data-stale=true]')"
+        " && !document.querySelector('[data-optviz-pending]')"
         " && document.querySelectorAll('.js-plotly-plot').length > 0",
         timeout=timeout,
     )

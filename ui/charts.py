@@ -174,19 +174,27 @@ const painted = () => new Promise((done) => {
   const spare = setTimeout(done, 100);  // a hidden tab shows no frames
   requestAnimationFrame(() => setTimeout(() => { clearTimeout(spare); done(); }, 0));
 });
+const late = () => new Promise((done) => setTimeout(done, 3000));  // a draw that never ends stops no other
 function inTurn(job) {
-  window.optvizTurn = (window.optvizTurn || Promise.resolve()).then(job).catch(() => {}).then(painted);
+  window.optvizTurn = (window.optvizTurn || Promise.resolve())
+    .then(() => Promise.race([job(), late()])).catch(() => {}).then(painted);
 }
 export default function (component) {
   const data = component.data;  // chart_payload
   const gd = component.parentElement.querySelector(".optviz-chart");
   if (gd.optvizData && gd.optvizData.digest === data.digest) return;
   gd.optvizData = data;
+  // Until its turn comes the chart keeps its height (the page does not jump as the charts above
+  // it are drawn) and is marked pending (what a test or a screenshot waits for).
+  gd.style.minHeight = (data.figure.layout || {}).height ? data.figure.layout.height + "px" : "";
+  gd.dataset.optvizPending = "1";
   gd.onfullscreenchange = () => plotly().then((Plotly) => draw(Plotly, gd, gd.optvizData));
   inTurn(() => plotly().then((Plotly) => {
-    if (gd.optvizData !== data) return;  // a newer figure came meanwhile
+    if (gd.optvizData !== data || !gd.isConnected) return;  // a newer figure came, or the chart left the page
     return draw(Plotly, gd, data);
-  }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; }));
+  }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; }).finally(() => {
+    if (gd.optvizData === data) delete gd.dataset.optvizPending;
+  }));
 }
 """
 CHART_HTML = '<div class="optviz-chart"></div>'
