@@ -687,3 +687,38 @@ def test_a_block_calls_the_compiled_loop_a_few_times_not_once_per_fiftieth(monke
     monkeypatch.setattr(engine, "CALL_RUN_STEPS", 1)
     simulate("booth", ["adam"], start=start[:1], steps=100_000, record=False)
     assert len(calls) == 50  # a fiftieth at a time
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+def test_a_block_whose_runs_share_their_keys_steps_them_as_scalars_with_the_same_numbers(convention, monkeypatch):
+    """An η sweep (one rule, every other key the same) takes the loop's uniform path in summary
+    mode (keys as scalars, no effective rate kept); a β sweep and a recording the general one.
+    The uniform path gives the recorded runs' numbers, bit for bit."""
+    flags: list[bool] = []
+    real = engine.rule_loop
+
+    def spying(names):
+        advance = real(names)
+
+        def call(
+            *arguments,
+        ):  # t0, t1, c0, steps, sid, sp, noise, has_noise, record, need_loss, track, lecture, uniform
+            flags.append(arguments[12])
+            return advance(*arguments)
+
+        return call
+
+    monkeypatch.setattr(engine, "rule_loop", spying)
+    lrs, betas = np.geomspace(1e-3, 30.0, 300), np.linspace(0.5, 0.99, 300)  # the largest rates diverge
+    grid = sweep("rosenbrock", "adam", "lr", lrs, "beta2", [0.99], steps=150, convention=convention)
+    assert flags == [True]
+    flags.clear()
+    specs = [f"adam:lr={float(lr)!r},beta2=0.99" for lr in lrs]
+    recorded = simulate("rosenbrock", specs, steps=150, convention=convention).outcome
+    assert flags == [False]
+    for name in ("final_loss", "best_loss", "diverged_at"):
+        np.testing.assert_array_equal(getattr(grid, name)[0], getattr(recorded, name), err_msg=name)
+    assert (grid.diverged_at >= 0).any() and (grid.diverged_at < 0).any()
+    flags.clear()
+    sweep("rosenbrock", "adam", "lr", lrs[:1], "beta1", betas, steps=20, convention=convention)
+    assert flags == [False]

@@ -47,7 +47,7 @@ LOOKAHEAD = ({lookahead},)
 
 @njit(**JIT)
 def advance(
-    t0, t1, c0, steps, sid, sp, noise, has_noise, record, need_loss, track, lecture,
+    t0, t1, c0, steps, sid, sp, noise, has_noise, record, need_loss, track, lecture, uniform,
     S, G, E, L, ETA, BASE, H, P, SEG, PT, FD, GD, groups,
     diverged, last_pos, last_loss, best, first_hit, centre, half, threshold,
 ):
@@ -111,7 +111,14 @@ def source(infos) -> str:
             imports.append(f"from {function.__module__} import {function.__name__} as per_update_{i}")
     setup = []
     if len(infos) == 1:  # a block of one rule: every run, each coordinate's loop vectorized
-        bodies = _body(infos[0], 0, mixed=False)
+        info = infos[0]
+        setup = [f"u{j} = H[{j}, 0]" for j in range(len(info.hyper_keys))]
+        bodies = [
+            "if uniform:  # summary mode, every run with the same keys",
+            *("    " + line for line in _uniform_body(info)),
+            "else:",
+            *("    " + line for line in _body(info, 0, mixed=False)),
+        ]
     else:  # a mixed block: each group of runs of one rule (often one run) through its rule
         # A rule's per-update values are kept from one of its groups to the next and computed
         # again only when the keys differ (the nine interleaved, one run a group, had made a
@@ -178,6 +185,34 @@ def _body(info, i: int, mixed: bool) -> list[str]:
         "        th, eff" + "".join(f", s{m}" for m in range(n)) + f" = update_{i}(" + ", ".join(arguments) + ")",
         "        S[ro, 0, c, r] = th",
         "        E[gi, c, r] = eff",
+        *(f"        S[ro, {m + 1}, c, r] = s{m}" for m in range(n)),
+    ]
+
+
+def _uniform_body(info) -> list[str]:
+    """One update of a block of one rule whose runs all have the same keys (an η sweep, a grid
+    of start points), in summary mode: the keys and the per-update values are scalars, and no
+    effective rate is kept (a summary has none). Same arithmetic as :func:`_body`, so the same
+    numbers; measured on Adam, 2,000 runs on Rosenbrock: 2.7 -> 1.7 ns per run-step of the loop
+    (per-run keys, the stores of E and the many arrays' overlap checks kept LLVM's vectorized
+    loop from being as tight as the hand-written one's)."""
+    n, per, lines = len(info.state), info.per_update, []
+    values = []
+    if per is not None:
+        rows = [info.hyper_keys.index(key) for key in per.keys]
+        lines.append("q0 = per_update_0(k, " + ", ".join(f"u{row}" for row in rows) + ")")
+        values = [f"q0[{j}]" for j in range(len(per.names))]
+        lines += [f"p{j} = {value}" for j, value in enumerate(values)]
+    arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "ETA[e, r]", "BASE[r]", "lecture"]
+    arguments += [f"S[ri, {m + 1}, c, r]" for m in range(n)]
+    arguments += [f"u{j}" for j in range(len(info.hyper_keys))]
+    arguments += [f"p{j}" for j in range(len(values))]
+    return [
+        *lines,
+        "for c in range(2):",
+        "    for r in range(runs):",
+        "        th, eff" + "".join(f", s{m}" for m in range(n)) + " = update_0(" + ", ".join(arguments) + ")",
+        "        S[ro, 0, c, r] = th",
         *(f"        S[ro, {m + 1}, c, r] = s{m}" for m in range(n)),
     ]
 
