@@ -16,7 +16,7 @@ from spec_strings import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.charts import export_name, offer_race, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
-from ui.controls import explicit, hold, param_control, steps_control
+from ui.controls import explicit, hold, param_control, prepare_control, prepare_steps, steps_control
 from ui.figures import (
     animation_heads,
     animation_steps,
@@ -30,7 +30,7 @@ from ui.figures import (
     surface3d_figure,
 )
 from ui.player import clicked_point, player, screen_height
-from ui.present import PRESENT, header, on_phone, tutorial_page
+from ui.present import PRESENT, header, on_phone, presentation_scale, tutorial_page
 from ui.routing import route_through_app
 from ui.scrub import describe, held_centre, released, scrub_bar
 from ui.state import MAX_RUNS, PLAYGROUND_STEPS, PlaygroundState, from_query, to_query
@@ -105,10 +105,7 @@ def state_from_widgets() -> PlaygroundState:
     optimizers = []
     for rid in ss["pg_runs"]:
         name = ss[f"pg_run{rid}_name"]
-        info = OPTIMIZERS[name]
-        skip = info.pytorch_only if convention == "lecture" else info.lecture_only
-        params = [p for p in info.params if p.name not in skip]
-        values = explicit(params, lambda p, rid=rid: ss[f"pg_run{rid}_{p.name}"])
+        values = explicit([p for p, _ in run_params(rid, convention)], lambda p, rid=rid: ss[f"pg_run{rid}_{p.name}"])
         values.setdefault("lr", ss[f"pg_run{rid}_lr"])  # the rate is always written out
         optimizers.append(format_spec(name, values, ss[f"pg_run{rid}_label"].strip() or None))
     schedule = ss["pg_schedule"]
@@ -218,86 +215,130 @@ if "pg_runs" not in ss or follow or (incoming and json.dumps(incoming, sort_keys
     seed_widgets(parsed.state)
     ss["pg_url_ignored"] = parsed.ignored
 
-font_scale = header("Playground")
+# The page's top, filled once the contour is on its way (draw_top): what goes before the contour
+# in the script goes before it to the browser, which renders it first (README, "Instant").
+page_top = st.container()
+font_scale = presentation_scale()
 present = font_scale > 1
 tutor: Tutorial = ss.get("pg_tutorial", Tutorial())
-tutorial_page(tutor)
-warn_ignored(ss.get("pg_url_ignored", []))
 
-# ----- controls ----------------------------------------------------------------------------------
-with st.sidebar, st.container(key="tut-surface"):
-    st.selectbox(
-        "Surface",
-        list(CATALOG),
-        key="pg_surface",
-        on_change=on_surface_change,
-        format_func=lambda name: CATALOG[name].info.display_name,
-    )
-    surface_name = ss["pg_surface"]
-    surface_info = CATALOG[surface_name].info
-    with st.expander("Surface parameters", expanded=surface_name == "custom"):
-        for param in surface_info.params:
-            param_control(param, f"pg_s_{surface_name}_{param.name}", param.default, label=f"{param.name}: {param.doc}")
-with st.sidebar, st.container(key="tut-start"):
-    st.caption("Start point (or click the contour)")
-    sx, sy = st.columns(2)
-    sx.number_input("x₀", key="pg_start_x", format="%.4g")
-    sy.number_input("y₀", key="pg_start_y", format="%.4g")
-with st.sidebar, st.container(key="tut-steps"):
-    steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
-with st.sidebar, st.container(key="tut-convention"):
-    st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
-    convention = ss["pg_convention"]
 
-with st.sidebar, st.container(key="tut-optimizers"):
-    st.subheader("Optimizers")
-    for rid in ss["pg_runs"]:
-        name = ss[f"pg_run{rid}_name"]
-        label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
-        # The title holds no value a control inside changes: a new title is a new (closed) panel.
-        with st.expander(label, key=f"pg_run{rid}_panel"):
-            st.selectbox(
-                "optimizer",
-                list(OPTIMIZERS),
-                key=f"pg_run{rid}_name",
-                on_change=on_optimizer_change,
-                args=(rid,),
-                format_func=lambda n: OPTIMIZERS[n].display_name,
-            )
-            info = OPTIMIZERS[ss[f"pg_run{rid}_name"]]
-            if info.note:
-                st.caption(info.note)
-            skip = info.pytorch_only if convention == "lecture" else info.lecture_only
-            for param in info.params:
-                if param.name not in skip:
-                    param_control(param, f"pg_run{rid}_{param.name}", param.default, label=param.doc)
-            st.text_input("label", key=f"pg_run{rid}_label", max_chars=40, help="tells two runs of one optimizer apart")
-            st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
-    if len(ss["pg_runs"]) < MAX_RUNS:
-        add_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
-        add_col.selectbox("Add", list(OPTIMIZERS), key="pg_add", format_func=lambda n: OPTIMIZERS[n].display_name)
-        button_col.button("Add run", on_click=on_add_run)
+def draw_top() -> None:
+    with page_top:
+        header("Playground")
+        tutorial_page(tutor)
+        warn_ignored(ss.get("pg_url_ignored", []))
 
-with st.sidebar, st.container(key="tut-schedule"):
-    st.subheader("Schedule")
-    st.selectbox(
-        r"Schedule of $\eta_t$", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name
-    )
-    schedule_name = ss["pg_schedule"]
-    for param in SCHEDULES[schedule_name].params:
-        key = f"pg_sch_{schedule_name}_{param.name}"
-        if param.default is None and ss.get(key) is None:
-            continue  # optional keys (t_max, base_lr, ...) keep their documented defaults
-        param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
-    st.number_input("Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
-with st.sidebar, st.container(key="tut-scenario"):
-    st.subheader("Scenario")
-    st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
-    if ss.get("pg_upload_error"):
-        st.error(inert(ss["pg_upload_error"]))
+
+# ----- controls: every value is read first, and the controls drawn after the views ---------------
+# The sidebar's controls are most of a rerun's elements. Drawn first, they went before the
+# contour, to be built by the server and rendered by the browser ahead of it; the sidebar is a
+# column of its own, so drawing it last moves nothing on the screen.
+controls_box, link_box = st.sidebar.container(), st.sidebar.container()
+
+
+def surface_params(surface: str) -> list[tuple]:
+    return [(param, f"pg_s_{surface}_{param.name}") for param in CATALOG[surface].info.params]
+
+
+def run_params(rid: int, convention: str) -> list[tuple]:
+    """A run's controls: its optimizer's parameters that this convention has."""
+    info = OPTIMIZERS[ss[f"pg_run{rid}_name"]]
+    skip = info.pytorch_only if convention == "lecture" else info.lecture_only
+    return [(param, f"pg_run{rid}_{param.name}") for param in info.params if param.name not in skip]
+
+
+def schedule_params(schedule: str) -> list[tuple]:
+    """The schedule's controls; optional keys (t_max, base_lr, ...) keep their documented defaults."""
+    params = [(param, f"pg_sch_{schedule}_{param.name}") for param in SCHEDULES[schedule].params]
+    return [(param, key) for param, key in params if not (param.default is None and ss.get(key) is None)]
+
+
+def prepare_controls() -> None:
+    """Every control's value in the session as its control will show it, before anything reads it."""
+    params = [
+        *surface_params(ss["pg_surface"]),
+        *(pair for rid in ss["pg_runs"] for pair in run_params(rid, ss["pg_convention"])),
+        *schedule_params(ss["pg_schedule"]),
+    ]
+    for param, key in params:
+        prepare_control(param, key, param.default)
+    prepare_steps(PLAYGROUND_STEPS, "pg_steps")
+
+
+def draw_controls() -> None:
+    with controls_box, st.container(key="tut-surface"):
+        st.selectbox(
+            "Surface",
+            list(CATALOG),
+            key="pg_surface",
+            on_change=on_surface_change,
+            format_func=lambda name: CATALOG[name].info.display_name,
+        )
+        with st.expander("Surface parameters", expanded=surface_name == "custom"):
+            for param, key in surface_params(surface_name):
+                param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
+    with controls_box, st.container(key="tut-start"):
+        st.caption("Start point (or click the contour)")
+        sx, sy = st.columns(2)
+        sx.number_input("x₀", key="pg_start_x", format="%.4g")
+        sy.number_input("y₀", key="pg_start_y", format="%.4g")
+    with controls_box, st.container(key="tut-steps"):
+        steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
+    with controls_box, st.container(key="tut-convention"):
+        st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
+
+    with controls_box, st.container(key="tut-optimizers"):
+        st.subheader("Optimizers")
+        for rid in ss["pg_runs"]:
+            name = ss[f"pg_run{rid}_name"]
+            label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
+            # The title holds no value a control inside changes: a new title is a new (closed) panel.
+            with st.expander(label, key=f"pg_run{rid}_panel"):
+                st.selectbox(
+                    "optimizer",
+                    list(OPTIMIZERS),
+                    key=f"pg_run{rid}_name",
+                    on_change=on_optimizer_change,
+                    args=(rid,),
+                    format_func=lambda n: OPTIMIZERS[n].display_name,
+                )
+                if OPTIMIZERS[name].note:
+                    st.caption(OPTIMIZERS[name].note)
+                for param, key in run_params(rid, convention):
+                    param_control(param, key, param.default, label=param.doc)
+                st.text_input(
+                    "label", key=f"pg_run{rid}_label", max_chars=40, help="tells two runs of one optimizer apart"
+                )
+                st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
+        if len(ss["pg_runs"]) < MAX_RUNS:
+            add_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
+            add_col.selectbox("Add", list(OPTIMIZERS), key="pg_add", format_func=lambda n: OPTIMIZERS[n].display_name)
+            button_col.button("Add run", on_click=on_add_run)
+
+    with controls_box, st.container(key="tut-schedule"):
+        st.subheader("Schedule")
+        st.selectbox(
+            r"Schedule of $\eta_t$", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name
+        )
+        for param, key in schedule_params(schedule_name):
+            param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
+        st.number_input("Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
+    with controls_box, st.container(key="tut-scenario"):
+        st.subheader("Scenario")
+        st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
+        if ss.get("pg_upload_error"):
+            st.error(inert(ss["pg_upload_error"]))
+
+
+prepare_controls()
+surface_name, convention, schedule_name = ss["pg_surface"], ss["pg_convention"], ss["pg_schedule"]
+surface_info = CATALOG[surface_name].info
 
 # ----- run ---------------------------------------------------------------------------------------
 if not ss["pg_runs"]:
+    draw_top()
+    draw_controls()
     st.info("Add at least one optimizer in the sidebar to see its path.")
     st.stop()
 try:
@@ -309,6 +350,8 @@ except SpecError as error:
     # Bad input changes nothing: say what is wrong and keep showing the last valid settings.
     st.error(f"Not applied: {inert(str(error))}")
     if "pg_last_valid" not in ss:
+        draw_top()
+        draw_controls()
         st.stop()
     st.caption("Showing the last valid settings.")
 state, scenario_json = ss["pg_last_valid"]
@@ -331,7 +374,7 @@ write_url(state)
 
 def link_for_students(state: PlaygroundState) -> None:
     """A link to this scene for students: a title line, controls hidden, one view alone."""
-    with st.sidebar, st.expander("Copy link for students", icon=":material/link:"):
+    with link_box, st.expander("Copy link for students", icon=":material/link:"):
         hide = st.multiselect("Hide", list(HIDEABLE), format_func=HIDEABLE.get, key="pg_tut_hide")
         only = st.selectbox(
             "Show", [None, *TUTORIAL_VIEWS], key="pg_tut_view",
@@ -345,8 +388,6 @@ def link_for_students(state: PlaygroundState) -> None:
             "Copy it with the button at its corner. The link opens this scene; a page with one view alone has no navigation."
         )
 
-
-link_for_students(state)
 
 # ----- views -------------------------------------------------------------------------------------
 CHARTS = (("contour", "pg_contour"), ("loss", "pg_loss"), ("distance", "pg_distance"), ("effective", "pg_eff"))
@@ -410,6 +451,34 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     surface = result.surface
     grid = surface_grid(state.surface)
 
+    scene = " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
+
+    def name(view: str) -> str:
+        """Export file name: page, view and scene (surface and optimizers)."""
+        return export_name("playground", view, scene)
+
+    only = state.tutorial.view  # a student's link may show one view alone
+
+    def wanted(view: str) -> bool:
+        return only is None or only == view
+
+    # The contour goes first, then the page's top and the scrub row above it (their places are kept).
+    scrub_place = st.container(key="tut-scrub")
+    # Presenting, the sidebar is hidden and the page is wide: a square plot in three fifths of
+    # it left most of its figure empty at 1920 px (23 %), half of it leaves less. One view alone
+    # takes the page's width.
+    left, right = (st.container(), st.container()) if only else st.columns([1, 1] if present else [3, 2])
+    if wanted("contour"):
+        with left:
+            show(
+                contour_figure(
+                    surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
+                    height=presentation_contour_height(screen_height("pg_player")) if present else None,
+                    clickable=True, frames=False,
+                ),
+                "pg_contour", name("contour"),
+            )  # fmt: skip
+    draw_top()
     if schedule_name != "constant" and not present:
         with st.sidebar:
             try:
@@ -424,21 +493,9 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
             except SpecError as error:
                 st.caption(inert(str(error)))
 
-    scene = " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
-
-    def name(view: str) -> str:
-        """Export file name: page, view and scene (surface and optimizers)."""
-        return export_name("playground", view, scene)
-
-    only = state.tutorial.view  # a student's link may show one view alone
-
-    def wanted(view: str) -> bool:
-        return only is None or only == view
-
     # ----- scrub: one quantity at many values, moved in the browser ---------------------------------
     scenario = state.scenario()
     labels = [run.label for run in result.runs]
-    scrub_place = st.container(key="tut-scrub")
     choices = {NO_SCRUB: "Scrub: off", **{str(t): f"Scrub {describe(t, labels)}" for t in targets(scenario)}}
     if ss.get("pg_scrub") not in choices:
         ss["pg_scrub"] = NO_SCRUB
@@ -461,20 +518,8 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
         except SpecError as error:
             bar_col.warning(f"No scrub: {inert(str(error))}")
 
-    # Presenting, the sidebar is hidden and the page is wide: a square plot in three fifths of
-    # it left most of its figure empty at 1920 px (23 %), half of it leaves less. One view alone
-    # takes the page's width.
-    left, right = (st.container(), st.container()) if only else st.columns([1, 1] if present else [3, 2])
     if wanted("contour"):
         with left:
-            show(
-                contour_figure(
-                    surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
-                    height=presentation_contour_height(screen_height("pg_player")) if present else None,
-                    clickable=True, frames=False,
-                ),
-                "pg_contour", name("contour"),
-            )  # fmt: skip
             player(
                 "pg_contour", animation_steps(result), animation_heads(result), "pg_player", font_scale, scene=scenario_json,
                 report_height=present, on_click=on_contour_click,
@@ -533,3 +578,5 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
 
 
 views(state, scenario_json)
+draw_controls()
+link_for_students(state)

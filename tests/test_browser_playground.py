@@ -590,6 +590,41 @@ def test_a_changed_chart_is_redrawn_in_place_and_the_charts_code_is_fetched_once
     assert_no_exception(page)
 
 
+def test_a_keypress_sends_the_contour_before_the_pages_top_and_its_controls(page: Page, app_url):
+    """What a rerun sends first, the browser renders first: after a Steps keypress the contour's
+    element comes before the page's title and before any control of the sidebar."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    received: list = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(frame)))
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
+    wait_for_app(page)
+    received.clear()
+    before = contour(page)
+    thumb = slider(page, "Steps")
+    thumb.focus()
+    thumb.press("ArrowRight")
+    wait_for_change(page, before)
+    wait_idle(page)
+    order = []
+    for frame in received:
+        message = ForwardMsg()
+        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        if message.WhichOneof("type") != "delta" or message.delta.WhichOneof("type") != "new_element":
+            continue
+        element = message.delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "bidi_component" and element.bidi_component.id.endswith("pg_contour"):
+            order.append("contour")
+        elif kind == "heading" and element.heading.body == "Playground":
+            order.append("title")
+        elif message.metadata.delta_path[0] == 1:  # the sidebar
+            order.append("sidebar")
+    assert {"contour", "title", "sidebar"} <= set(order), order
+    assert order.index("contour") < order.index("title") and order.index("contour") < order.index("sidebar"), order
+    assert_no_exception(page)
+
+
 def test_a_chart_offers_the_buttons_streamlits_chart_had_and_fills_the_screen(page: Page, app_url):
     """The chart component's tool bar: no selection tools, and a button that fills the screen
     with the chart, drawn at the screen's height, and gives it back at its own size."""

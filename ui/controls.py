@@ -60,21 +60,33 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
     parser, links and files are checked against), so no accepted value can break it.
     """
     label = label or param.name
-    if key not in st.session_state:
-        st.session_state[key] = default
+    options = prepare_control(param, key, default)
     if param.kind == "bool":
         return container.checkbox(label, key=key, help=param.doc)
     if param.kind == "choice":
         return container.selectbox(label, param.choices, key=key, help=param.doc)
     if param.kind == "text":
         return container.text_input(label, key=key, help=param.doc, max_chars=param.max_length)
-    if param.low is None or param.high is None:
-        raise ValueError(f"parameter {param.name} needs both bounds to have a control")
     if param.kind == "int":
         low, high = int(param.low), int(param.high)
         if high - low > MAX_SLIDER_INTEGERS:
             return container.number_input(label, low, high, key=key, step=1, help=param.doc)
         return container.slider(label, low, high, key=key, help=param.doc)
+    return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+
+
+def prepare_control(param: Param, key: str, default) -> list[float] | None:
+    """Give ``param_control``'s control its value in st.session_state[key], as it will show it,
+    without drawing it (a page may read every value first and draw the controls last); the
+    options of a slider of stops, None for other controls. Calling it again changes nothing."""
+    if key not in st.session_state:
+        st.session_state[key] = default
+    if param.kind in ("bool", "choice", "text"):
+        return None
+    if param.low is None or param.high is None:
+        raise ValueError(f"parameter {param.name} needs both bounds to have a control")
+    if param.kind == "int":
+        return None
     value = float(st.session_state[key] or 0.0)
     if param.log:
         low = param.low if param.low > 0 else 1e-8
@@ -90,7 +102,7 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
         shown = value
     options = [o for o in options if param.accepts(o)]  # an open end (gamma in (0, 1]) is not a stop
     hold(key, float(shown), options)
-    return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+    return options
 
 
 def hold(key: str, value, signature) -> None:
@@ -108,10 +120,15 @@ def hold(key: str, value, signature) -> None:
 
 def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
     """A number of steps on a grid of ``grid``, holding any value of ``param``'s range exactly."""
+    return container.select_slider(label, prepare_steps(param, key, grid), key=key, help=param.doc)
+
+
+def prepare_steps(param: Param, key: str, grid: int = 10) -> list[int]:
+    """``steps_control``'s value in st.session_state[key] before it is drawn; its options."""
     value = int(st.session_state.get(key, param.default))
     options = with_value(list(range(max(grid, int(param.low)), int(param.high) + 1, grid)), value)
     hold(key, value, options)
-    return container.select_slider(label, options, key=key, help=param.doc)
+    return options
 
 
 @contextmanager

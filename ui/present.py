@@ -66,7 +66,12 @@ def header(title: str) -> float:
             " [data-testid='stMainBlockContainer'] h1 {font-size: 1.75rem; padding: 0;}</style>",
             unsafe_allow_html=True,
         )
-    return PRESENTATION_SCALE if on else 1.0
+    return presentation_scale()
+
+
+def presentation_scale() -> float:
+    """The font scale to draw with: larger while presenting."""
+    return PRESENTATION_SCALE if presenting() else 1.0
 
 
 # The sidebar and its collapse control (presentation mode hides them the same way).
