@@ -14,6 +14,7 @@ from optim_core.scrub import parse_target
 from spec_strings import SpecError
 from ui import charts, tutorial, urlstate
 from ui.compute import run_lesson, scrub_view, surface_grid
+from ui.controls import keyed
 from ui.figures import comparison_loss_figure, contour_figure, distance_figure, effective_lr_figure, loss_figure
 from ui.present import URL_FIELD, header, tutorial_page
 from ui.routing import route_through_app
@@ -37,7 +38,8 @@ st.markdown(
     "verdict comes from those numbers: where a claim does not hold, the page says so."
 )
 urlstate.warn_ignored(ignored)
-percent = st.slider(
+percent = keyed(
+    st.slider,
     "Steps, as % of each preset",
     25,
     200,

@@ -16,7 +16,7 @@ from spec_strings import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
 from ui.charts import export_name, offer_race, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
-from ui.controls import explicit, hold, param_control, prepare_control, prepare_steps, steps_control
+from ui.controls import explicit, hold, keyed, param_control, prepare_control, prepare_steps, steps_control
 from ui.figures import (
     animation_heads,
     animation_steps,
@@ -268,7 +268,8 @@ def prepare_controls() -> None:
 
 def draw_controls() -> None:
     with controls_box, st.container(key="tut-surface"):
-        st.selectbox(
+        keyed(
+            st.selectbox,
             "Surface",
             list(CATALOG),
             key="pg_surface",
@@ -281,12 +282,12 @@ def draw_controls() -> None:
     with controls_box, st.container(key="tut-start"):
         st.caption("Start point (or click the contour)")
         sx, sy = st.columns(2)
-        sx.number_input("x₀", key="pg_start_x", format="%.4g")
-        sy.number_input("y₀", key="pg_start_y", format="%.4g")
+        keyed(sx.number_input, "x₀", key="pg_start_x", format="%.4g")
+        keyed(sy.number_input, "y₀", key="pg_start_y", format="%.4g")
     with controls_box, st.container(key="tut-steps"):
         steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
     with controls_box, st.container(key="tut-convention"):
-        st.radio("Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
+        keyed(st.radio, "Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
 
     with controls_box, st.container(key="tut-optimizers"):
         st.subheader("Optimizers")
@@ -295,7 +296,8 @@ def draw_controls() -> None:
             label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
             # The title holds no value a control inside changes: a new title is a new (closed) panel.
             with st.expander(label, key=f"pg_run{rid}_panel"):
-                st.selectbox(
+                keyed(
+                    st.selectbox,
                     "optimizer",
                     list(OPTIMIZERS),
                     key=f"pg_run{rid}_name",
@@ -307,23 +309,37 @@ def draw_controls() -> None:
                     st.caption(OPTIMIZERS[name].note)
                 for param, key in run_params(rid, convention):
                     param_control(param, key, param.default, label=param.doc)
-                st.text_input(
-                    "label", key=f"pg_run{rid}_label", max_chars=40, help="tells two runs of one optimizer apart"
+                keyed(
+                    st.text_input,
+                    "label",
+                    key=f"pg_run{rid}_label",
+                    max_chars=40,
+                    help="tells two runs of one optimizer apart",
                 )
                 st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
         if len(ss["pg_runs"]) < MAX_RUNS:
             add_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
-            add_col.selectbox("Add", list(OPTIMIZERS), key="pg_add", format_func=lambda n: OPTIMIZERS[n].display_name)
+            keyed(
+                add_col.selectbox,
+                "Add",
+                list(OPTIMIZERS),
+                key="pg_add",
+                format_func=lambda n: OPTIMIZERS[n].display_name,
+            )
             button_col.button("Add run", on_click=on_add_run)
 
     with controls_box, st.container(key="tut-schedule"):
         st.subheader("Schedule")
-        st.selectbox(
-            r"Schedule of $\eta_t$", list(SCHEDULES), key="pg_schedule", format_func=lambda n: SCHEDULES[n].display_name
+        keyed(
+            st.selectbox,
+            r"Schedule of $\eta_t$",
+            list(SCHEDULES),
+            key="pg_schedule",
+            format_func=lambda n: SCHEDULES[n].display_name,
         )
         for param, key in schedule_params(schedule_name):
             param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
-        st.number_input("Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
+        keyed(st.number_input, "Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
     with controls_box, st.container(key="tut-scenario"):
         st.subheader("Scenario")
         st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
@@ -375,12 +391,12 @@ write_url(state)
 def link_for_students(state: PlaygroundState) -> None:
     """A link to this scene for students: a title line, controls hidden, one view alone."""
     with link_box, st.expander("Copy link for students", icon=":material/link:"):
-        hide = st.multiselect("Hide", list(HIDEABLE), format_func=HIDEABLE.get, key="pg_tut_hide")
-        only = st.selectbox(
+        hide = keyed(st.multiselect, "Hide", list(HIDEABLE), format_func=HIDEABLE.get, key="pg_tut_hide")
+        only = keyed(st.selectbox,
             "Show", [None, *TUTORIAL_VIEWS], key="pg_tut_view",
             format_func=lambda v: "every view" if v is None else f"{TUTORIAL_VIEWS[v]} alone",
         )  # fmt: skip
-        title = st.text_input("Title line (plain text)", max_chars=TITLE_CHARS, key="pg_tut_title")
+        title = keyed(st.text_input, "Title line (plain text)", max_chars=TITLE_CHARS, key="pg_tut_title")
         tutor = Tutorial(clean_title(title) or None, tuple(hide), only)
         query = urllib.parse.urlencode(to_query(replace(state, tutorial=tutor)), doseq=True)
         st.code(f"{st.context.url or ''}?{query}", language=None, wrap_lines=True)
@@ -414,7 +430,7 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
     # The slider is made anew when its range changes; its value comes from the durable choice.
     inspected = ss.get("pg_inspect")
     hold("pg_step", state.steps if inspected is None else min(inspected, state.steps), state.steps)
-    st.slider("Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
+    keyed(st.slider, "Inspect step", 0, state.steps, key="pg_step", on_change=on_inspect)
     step = int(ss["pg_step"])
     left, right = st.columns([3, 2])
     with left:
@@ -430,7 +446,7 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
         ss["pg_worked_run"] = 0
     # The labels, not the result: Streamlit keeps a widget's format_func with the session.
     labels = [info.label for info in result.runs]
-    run = st.selectbox("Work out the update of", runs, key="pg_worked_run", format_func=labels.__getitem__)
+    run = keyed(st.selectbox, "Work out the update of", runs, key="pg_worked_run", format_func=labels.__getitem__)
     info = OPTIMIZERS[result.runs[run].optimizer]
     st.caption(
         f"Every value `{info.module}.update` computes for this update, in its order, with this run's numbers; "
@@ -500,7 +516,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     if ss.get("pg_scrub") not in choices:
         ss["pg_scrub"] = NO_SCRUB
     scrub_col, bar_col = scrub_place.columns([1, 3], vertical_alignment="bottom")
-    scrub_col.selectbox(
+    keyed(scrub_col.selectbox,
         "Scrub", list(choices), key="pg_scrub", format_func=choices.__getitem__, label_visibility="collapsed",
         help="Pick a value to drag: every path, loss and rate moves while you drag (41 values or "
         "more, computed at once). Letting go sets the value.",

@@ -11,6 +11,7 @@ from optim_core.optimizers import CONVENTIONS, NOTES, OPTIMIZERS
 from optim_core.schedules import PARAMS, SCHEDULES, preview
 from spec_strings import Spec, resolved
 from ui import charts, urlstate
+from ui.controls import keyed
 from ui.figures import schedule_grid_figure
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
@@ -69,7 +70,7 @@ for note in NOTES:
 
 st.header("Learning-rate schedules")
 # From 100: warm-up's default 50 updates need a cosine part after them.
-steps = st.slider("Updates shown", 100, 2000, 500, step=50, key="ref_steps")
+steps = keyed(st.slider, "Updates shown", 100, 2000, 500, step=50, key="ref_steps")
 curves = {
     info.display_name: preview(name, resolved(Spec(name), PARAMS[name]), 0.1, steps)
     for name, info in SCHEDULES.items()

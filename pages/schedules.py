@@ -12,7 +12,7 @@ from spec_strings import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import charts, urlstate
 from ui.compute import run_scenario, scrub_view, surface_grid
-from ui.controls import explicit, log_options, param_control
+from ui.controls import explicit, keyed, log_options, param_control
 from ui.figures import add_paths, comparison_loss_figure, contour_figure, schedule_figure
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
@@ -98,7 +98,7 @@ def scrub(scenario: Scenario, name: str) -> dict:
         ss["sch_scrub"] = NO_SCRUB
     pick, bar = st.columns([1, 3], vertical_alignment="bottom")
     labels = {NO_SCRUB: "Scrub: off", **{key: f"Scrub {SCHEDULES[name].display_name}: {key}" for key in offered}}
-    pick.selectbox(
+    keyed(pick.selectbox,
         "Scrub", list(labels), key="sch_scrub", label_visibility="collapsed", format_func=labels.__getitem__,
         help="Drag one parameter of the schedule: the scheduled path, its loss and η_t move while you drag.",
     )  # fmt: skip
@@ -143,8 +143,8 @@ def controls(name: str, container) -> None:
 
 
 top = st.columns([2, 2, 3])
-base = top[0].select_slider("Base rate η", BASE_RATES, key="sch_base", format_func=lambda v: f"{v:g}")
-updates = top[1].slider("Updates shown", 50, 2000, step=50, key="sch_updates")
+base = keyed(top[0].select_slider, "Base rate η", BASE_RATES, key="sch_base", format_func=lambda v: f"{v:g}")
+updates = keyed(top[1].slider, "Updates shown", 50, 2000, step=50, key="sch_updates")
 top[2].caption(
     "Optional keys keep their defaults here: t_max is the number of updates, cyclic runs from η to "
     "10 η, warm-up starts at η / warmup. Reduce-on-plateau has no curve of its own: it depends on "
@@ -172,15 +172,20 @@ for index, name in enumerate(OPEN_LOOP):
 
 st.header("One optimizer: a schedule against the constant rate")
 left, middle, right = st.columns(3)
-surface_name = left.selectbox(
-    "Surface", SURFACES, key="sch_surface", on_change=reset_lr, format_func=lambda name: CATALOG[name].info.display_name
+surface_name = keyed(
+    left.selectbox,
+    "Surface",
+    SURFACES,
+    key="sch_surface",
+    on_change=reset_lr,
+    format_func=lambda name: CATALOG[name].info.display_name,
 )
-optimizer = middle.selectbox(
+optimizer = keyed(middle.selectbox,
     "Optimizer", list(OPTIMIZERS), key="sch_optimizer", on_change=reset_lr,
     format_func=lambda n: OPTIMIZERS[n].display_name,
 )  # fmt: skip
-schedule = right.selectbox(
-    "Schedule", list(SCHEDULES), key="sch_compare", format_func=lambda n: SCHEDULES[n].display_name
+schedule = keyed(
+    right.selectbox, "Schedule", list(SCHEDULES), key="sch_compare", format_func=lambda n: SCHEDULES[n].display_name
 )
 if schedule == "plateau":
     with st.expander("Reduce-on-plateau parameters"):

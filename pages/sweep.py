@@ -12,7 +12,7 @@ from optim_core.optimizers import PARAMS as OPTIMIZER_PARAMS
 from spec_strings import SpecError, format_spec
 from surfaces import CATALOG, make_surface
 from ui import charts, urlstate
-from ui.controls import progress_bar
+from ui.controls import keyed, progress_bar
 from ui.figures import basin_figure, sweep_figures
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
@@ -142,31 +142,33 @@ st.caption(
 urlstate.warn_ignored(ignored)
 
 with st.sidebar:
-    surface_name = st.selectbox(
+    surface_name = keyed(st.selectbox,
         "Surface", SURFACES, key="sw_surface", on_change=reset_axes,
         format_func=lambda name: CATALOG[name].info.display_name,
     )  # fmt: skip
-    optimizer = st.selectbox(
+    optimizer = keyed(st.selectbox,
         "Optimizer", list(OPTIMIZERS), key="sw_optimizer", on_change=reset_axes,
         format_func=lambda n: OPTIMIZERS[n].display_name,
     )  # fmt: skip
-    convention = st.radio("Convention", CONVENTIONS, key="sw_convention", horizontal=True, on_change=reset_axes)
+    convention = keyed(st.radio, "Convention", CONVENTIONS, key="sw_convention", horizontal=True, on_change=reset_axes)
     keys = sweepable(optimizer, convention)
-    x_key = st.selectbox("x axis", keys, key="sw_x", on_change=reset_axes, args=("x",))
+    x_key = keyed(st.selectbox, "x axis", keys, key="sw_x", on_change=reset_axes, args=("x",))
     y_choices = [k for k in keys if k != x_key] or [x_key]
     if ss["sw_y"] not in y_choices:
         ss["sw_y"] = y_choices[0]
-    y_key = st.selectbox("y axis", y_choices, key="sw_y", on_change=reset_axes, args=("y",))
+    y_key = keyed(st.selectbox, "y axis", y_choices, key="sw_y", on_change=reset_axes, args=("y",))
     ranges = {}
     for axis, key in (("x", x_key), ("y", y_key)):
         left, right = st.columns(2)
         ranges[axis] = (
-            left.number_input(f"{key} from", key=f"sw_{axis}_low", format="%.4g"),
-            right.number_input(f"{key} to", key=f"sw_{axis}_high", format="%.4g"),
+            keyed(left.number_input, f"{key} from", key=f"sw_{axis}_low", format="%.4g"),
+            keyed(right.number_input, f"{key} to", key=f"sw_{axis}_high", format="%.4g"),
         )
-    resolution = st.slider("Cells per axis", 5, 80, key="sw_resolution")
-    steps = st.slider("Steps", 10, 2000, step=10, key="sw_steps")
-    tolerance = st.select_slider("Converged within", TOLERANCES, key="sw_tolerance", format_func=lambda v: f"{v:g}")
+    resolution = keyed(st.slider, "Cells per axis", 5, 80, key="sw_resolution")
+    steps = keyed(st.slider, "Steps", 10, 2000, step=10, key="sw_steps")
+    tolerance = keyed(
+        st.select_slider, "Converged within", TOLERANCES, key="sw_tolerance", format_func=lambda v: f"{v:g}"
+    )
 
 surface = make_surface(surface_name)
 
@@ -252,7 +254,7 @@ st.caption(
     "every point of a grid: each start is coloured by the minimum its run reaches."
 )
 basin_spec = suggested_spec(surface_name, optimizer)
-basin_resolution = st.slider("Start points per axis", 10, 80, key="sw_basin_resolution")
+basin_resolution = keyed(st.slider, "Start points per axis", 10, 80, key="sw_basin_resolution")
 basins = computed(
     "basins",
     {"surface": surface_name, "optimizer": basin_spec, "resolution": basin_resolution, "steps": steps,

@@ -118,8 +118,9 @@ def traces(at: AppTest, chart: int = 0) -> dict[str, str]:
 def test_playground_surface_parameter_changes_the_surface():
     at = open_app(query={"surface": "rosenbrock"})
     before = surface_picture(figures(at)[0])
-    at.select_slider(key="pg_s_rosenbrock_b").set_value(20.0).run()
+    at.select_slider(key="pg_s_rosenbrock_b").set_value(22.0).run()  # one of its stops
     assert not at.exception
+    assert at.session_state["pg_s_rosenbrock_b"] == 22.0  # 20, not a stop, had fallen back to the first (b = 1)
     assert surface_picture(figures(at)[0]) != before
 
 
@@ -542,3 +543,68 @@ def test_every_figure_built_unchecked_is_the_one_plotly_checks(page, monkeypatch
     assert unchecked and unchecked.keys() == checked.keys()
     for key, figure in unchecked.items():
         assert figure == checked[key], key
+
+
+def shown_by_default(widget) -> tuple:
+    """What the browser shows for ``widget`` when it mounts it with no value of its own: the
+    element's default, decoded; and the widget's current value, in the same terms."""
+    proto, value = widget.proto, widget.value
+    kind = type(widget).__name__
+    if kind in ("SelectSlider", "Selectbox", "Radio"):
+        indices = [int(i) for i in proto.default] if kind == "SelectSlider" else [proto.default]
+        return [widget.options[i] for i in indices], [str(widget.format_func(value))]
+    if kind == "Multiselect":
+        return [widget.options[i] for i in proto.default], [str(widget.format_func(v)) for v in value]
+    if kind == "ButtonGroup":  # a segmented control
+        chosen = [] if value is None else value if isinstance(value, list) else [value]
+        return [widget.options[i].content for i in proto.default], [str(widget.format_func(v)) for v in chosen]
+    if kind == "Slider":
+        return list(proto.default), [value]
+    if kind == "TextInput":
+        return proto.default, value or ""
+    return proto.default, value  # NumberInput, Checkbox, Toggle
+
+
+KEYED_KINDS = (
+    "SelectSlider",
+    "Selectbox",
+    "Radio",
+    "Multiselect",
+    "Slider",
+    "TextInput",
+    "NumberInput",
+    "Checkbox",
+    "Toggle",
+)
+
+
+@pytest.mark.parametrize("page", [*PAGES, "pages/lessons.py", "pages/schedules.py", "pages/sweep.py"])
+def test_every_keyed_control_carries_its_value_as_its_default(page):
+    """Streamlit sends a control's value only in the run that set it through the session; a
+    later run's element carries just its default. A browser that mounts the control from such
+    an element (the second run's came before it had mounted the first's: the Playground's
+    player reports the screen height right after the first run) shows that default and sends
+    it back. So in a run that set nothing, every keyed control's default is its value (it was
+    the control's minimum: the first session lost steps, start and a to 10, (0, 0), -1.5)."""
+    at = open_app(page)
+    at.run()  # a run that sets no value through the session
+    checked = 0
+    for widget in _widgets(at):
+        if type(widget).__name__ not in KEYED_KINDS or not getattr(widget, "key", None):
+            continue
+        default, value = shown_by_default(widget)
+        assert default == value, f"{widget.key}: the browser would show {default!r} for {value!r}"
+        checked += 1
+    assert checked >= (40 if page == PAGES[0] else 2)
+
+
+def _widgets(at: AppTest) -> list:
+    """Every element of the page, the sidebar's too, depth first."""
+    found, stack = [], [at._tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            stack.extend(children.values())
+    return found

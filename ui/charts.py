@@ -20,6 +20,7 @@ import streamlit as st
 from streamlit import runtime
 
 from ui.components import code_url, component
+from ui.controls import keyed
 from ui.present import on_phone
 from ui.urlstate import inert
 
@@ -330,8 +331,13 @@ def _size_control(container, key: str) -> str:
     """A slide size (ui.export.SIZES) picked with a segmented control; 1280 × 720 unless chosen."""
     from ui.export import SIZES
 
-    size = container.segmented_control(
-        "Size", list(SIZES), key=key, default="1280x720", format_func=lambda s: s.replace("x", " × ")
+    size = keyed(
+        container.segmented_control,
+        "Size",
+        list(SIZES),
+        key=key,
+        default="1280x720",
+        format_func=lambda s: s.replace("x", " × "),
     )
     return size or "1280x720"
 
@@ -342,11 +348,11 @@ def _chart_controls(shown: dict) -> None:
 
     with st.container(key="export-chart"):
         names = list(shown)
-        chart = st.selectbox("Chart", names, key="export_chart", format_func=lambda n: n.replace("-", " "))
+        chart = keyed(st.selectbox, "Chart", names, key="export_chart", format_func=lambda n: n.replace("-", " "))
         chart = chart if chart in shown else names[0]
         left, right = st.columns(2)
-        fmt = left.segmented_control(
-            "Format", list(FORMATS), key="export_format", default="svg",
+        fmt = keyed(
+            left.segmented_control, "Format", list(FORMATS), key="export_format", default="svg",
             format_func=lambda f: {"svg": "SVG", "pdf": "PDF", "png": "PNG (3×)"}[f],
         )  # fmt: skip
         size = _size_control(right, "export_size")
@@ -371,15 +377,15 @@ def _race_controls(races: dict) -> None:
     names = list(races)
     name = names[0]
     if len(names) > 1:  # the Lessons page: one race per lesson
-        name = st.selectbox("Race", names, key="race_of", format_func=lambda n: n.replace("-", " "))
+        name = keyed(st.selectbox, "Race", names, key="race_of", format_func=lambda n: n.replace("-", " "))
         name = name if name in races else names[0]
     columns = st.columns([2, 3, 2, 2])  # the size's two buttons need more than a quarter at 1280 px
-    fmt = columns[0].segmented_control(
-        "Animation", list(ANIMATIONS), key="race_format", default="gif", format_func=str.upper
+    fmt = keyed(
+        columns[0].segmented_control, "Animation", list(ANIMATIONS), key="race_format", default="gif", format_func=str.upper
     ) or "gif"  # fmt: skip
     size = _size_control(columns[1], "race_size")
-    frames = columns[2].number_input("Frames", *FRAMES, value=60, step=10, key="race_frames")
-    fps = columns[3].number_input("Frames per second", *FPS, value=15, step=1, key="race_fps")
+    frames = keyed(columns[2].number_input, "Frames", *FRAMES, value=60, step=10, key="race_frames")
+    fps = keyed(columns[3].number_input, "Frames per second", *FPS, value=15, step=1, key="race_fps")
     compute, identity = races[name]
     inputs = (name, identity, fmt, size, int(frames), int(fps))
     made = st.session_state.get(MADE)

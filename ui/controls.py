@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 import streamlit as st
 
 from spec_strings import Param
+
+# The argument that gives each kind of widget its default (the rest take ``value``).
+DEFAULT_ARGUMENT = {"selectbox": "index", "radio": "index", "multiselect": "default", "segmented_control": "default"}
+
+
+def keyed(widget: Callable, *args, key: str, **kwargs):
+    """``widget(*args, key=key, **kwargs)`` (st.selectbox, a column's number_input, ...) with the
+    session's value of ``key`` as its default as well.
+
+    Streamlit sends a control's value to the browser only in the run that set it through the
+    session; in other runs the element carries just its default. A browser that mounts the
+    control for the first time from such an element (a second run's element arrived before it
+    had mounted the first's) shows that default and reports it back as the user's choice. With
+    no default given, that was the control's minimum: the Playground's first session lost every
+    control to its minimum when the player's first report came right after the first run.
+    ``.streamlit/config.toml`` turns off the warning about a default and a session value together.
+    """
+    if key not in st.session_state:
+        return widget(*args, key=key, **kwargs)
+    value = st.session_state[key]
+    bound = _signature(widget.__name__).bind_partial(*args, **kwargs)
+    name = DEFAULT_ARGUMENT.get(widget.__name__, "value")
+    if name == "index":
+        options = bound.arguments["options"] = list(bound.arguments["options"])
+        if value not in options:
+            return widget(*bound.args, key=key, **bound.kwargs)
+        value = options.index(value)
+    bound.arguments[name] = value
+    return widget(*bound.args, key=key, **bound.kwargs)
+
+
+@cache
+def _signature(name: str) -> inspect.Signature:
+    """The signature of Streamlit's widget ``name`` (a container's method has the same)."""
+    return inspect.signature(getattr(st, name))
 
 
 def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
@@ -62,17 +99,17 @@ def param_control(param: Param, key: str, default, label: str | None = None, con
     label = label or param.name
     options = prepare_control(param, key, default)
     if param.kind == "bool":
-        return container.checkbox(label, key=key, help=param.doc)
+        return keyed(container.checkbox, label, key=key, help=param.doc)
     if param.kind == "choice":
-        return container.selectbox(label, param.choices, key=key, help=param.doc)
+        return keyed(container.selectbox, label, param.choices, key=key, help=param.doc)
     if param.kind == "text":
-        return container.text_input(label, key=key, help=param.doc, max_chars=param.max_length)
+        return keyed(container.text_input, label, key=key, help=param.doc, max_chars=param.max_length)
     if param.kind == "int":
         low, high = int(param.low), int(param.high)
         if high - low > MAX_SLIDER_INTEGERS:
-            return container.number_input(label, low, high, key=key, step=1, help=param.doc)
-        return container.slider(label, low, high, key=key, help=param.doc)
-    return container.select_slider(label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+            return keyed(container.number_input, label, low, high, key=key, step=1, help=param.doc)
+        return keyed(container.slider, label, low, high, key=key, help=param.doc)
+    return keyed(container.select_slider, label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
 
 
 def prepare_control(param: Param, key: str, default) -> list[float] | None:
@@ -120,7 +157,7 @@ def hold(key: str, value, signature) -> None:
 
 def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
     """A number of steps on a grid of ``grid``, holding any value of ``param``'s range exactly."""
-    return container.select_slider(label, prepare_steps(param, key, grid), key=key, help=param.doc)
+    return keyed(container.select_slider, label, prepare_steps(param, key, grid), key=key, help=param.doc)
 
 
 def prepare_steps(param: Param, key: str, grid: int = 10) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.controls import hold
+from ui.controls import hold, keyed
 from ui.style import PRESENTATION_SCALE
 from ui.tutorial import HIDEABLE
 from ui.urlstate import Field, inert
@@ -53,8 +53,8 @@ def header(title: str) -> float:
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     left.title(title)
     hold(TOGGLE, on, title)  # each page's toggle is a new widget: give it the value on arrival
-    right.toggle(
-        "Presentation", key=TOGGLE, on_change=_flip,
+    keyed(
+        right.toggle, "Presentation", key=TOGGLE, on_change=_flip,
         help="Larger text and lines for a projector; the controls are hidden and the pages move to the top bar",
     )  # fmt: skip
     if on:
