@@ -53,6 +53,19 @@ def best_of(repeats: int, fn) -> float:
     return best
 
 
+@njit(inline="always", error_model="numpy")
+def _adam_step(r, a, b, x, y, mx, my, vx, vy, lr, beta1, beta2, eps, c_m, c_v):
+    """Run r's Adam update at (a, b) on Rosenbrock (a = 1, b = 100), in place: inlined by numba
+    into the loops below, which LLVM then vectorizes over the runs."""
+    gx, gy = -2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)
+    mx[r] = beta1 * mx[r] + (1.0 - beta1) * gx
+    my[r] = beta1 * my[r] + (1.0 - beta1) * gy
+    vx[r] = beta2 * vx[r] + (1.0 - beta2) * (gx * gx)
+    vy[r] = beta2 * vy[r] + (1.0 - beta2) * (gy * gy)
+    x[r] = a - lr * (c_m * mx[r]) / (math.sqrt(c_v * vx[r]) + eps)
+    y[r] = b - lr * (c_m * my[r]) / (math.sqrt(c_v * vy[r]) + eps)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def hand_tight_adam(x, y, steps, lr, beta1, beta2, eps):
     """Adam (lecture convention) on Rosenbrock, written out by hand: the limit the engine is
@@ -64,13 +77,7 @@ def hand_tight_adam(x, y, steps, lr, beta1, beta2, eps):
         c_m, c_v = 1.0 / (1.0 - beta1**k), 1.0 / (1.0 - beta2**k)
         for r in range(runs):
             a, b = x[r], y[r]
-            gx, gy = -2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)
-            mx[r] = beta1 * mx[r] + (1.0 - beta1) * gx
-            my[r] = beta1 * my[r] + (1.0 - beta1) * gy
-            vx[r] = beta2 * vx[r] + (1.0 - beta2) * (gx * gx)
-            vy[r] = beta2 * vy[r] + (1.0 - beta2) * (gy * gy)
-            x[r] = a - lr * (c_m * mx[r]) / (math.sqrt(c_v * vx[r]) + eps)
-            y[r] = b - lr * (c_m * my[r]) / (math.sqrt(c_v * vy[r]) + eps)
+            _adam_step(r, a, b, x, y, mx, my, vx, vy, lr, beta1, beta2, eps, c_m, c_v)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -91,13 +98,7 @@ def hand_tight_adam_kept(x, y, steps, lr, beta1, beta2, eps, lo, hi):
             ok = (stop[r] < 0) & (a >= x0) & (a <= x1) & (b >= y0) & (b <= y1) & (abs(f) < math.inf)
             best[r] = min(best[r], f) if ok else best[r]
             stop[r] = t if (stop[r] < 0) & ~ok else stop[r]
-            gx, gy = -2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)
-            mx[r] = beta1 * mx[r] + (1.0 - beta1) * gx
-            my[r] = beta1 * my[r] + (1.0 - beta1) * gy
-            vx[r] = beta2 * vx[r] + (1.0 - beta2) * (gx * gx)
-            vy[r] = beta2 * vy[r] + (1.0 - beta2) * (gy * gy)
-            x[r] = a - lr * (c_m * mx[r]) / (math.sqrt(c_v * vx[r]) + eps)
-            y[r] = b - lr * (c_m * my[r]) / (math.sqrt(c_v * vy[r]) + eps)
+            _adam_step(r, a, b, x, y, mx, my, vx, vy, lr, beta1, beta2, eps, c_m, c_v)
     for r in range(runs):  # the last position's loss
         a, b = x[r], y[r]
         f = (1.0 - a) ** 2 + 100.0 * (b - a * a) ** 2
