@@ -156,16 +156,22 @@ def hold(key: str, value, signature) -> None:
 
 
 def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
-    """A number of steps on a grid of ``grid``, holding any value of ``param``'s range exactly."""
-    return keyed(container.select_slider, label, prepare_steps(param, key, grid), key=key, help=param.doc)
+    """A number of steps: a slider whose arrows move on a grid of ``grid`` and that holds any
+    value of ``param``'s range exactly (a link's 733 shows as 733; → then gives 740).
+
+    A slider, not a slider of stops: the Playground's 500 stops were 3 kB, sent again with
+    every change of the value (measured in Chromium: st.slider keeps 733 on arrival, and its
+    arrows go to 740 and 730, as the stops did)."""
+    low = prepare_steps(param, key, grid)
+    return keyed(container.slider, label, low, int(param.high), step=grid, key=key, help=param.doc)
 
 
-def prepare_steps(param: Param, key: str, grid: int = 10) -> list[int]:
-    """``steps_control``'s value in st.session_state[key] before it is drawn; its options."""
+def prepare_steps(param: Param, key: str, grid: int = 10) -> int:
+    """``steps_control``'s value in st.session_state[key] before it is drawn; its slider's low end."""
     value = int(st.session_state.get(key, param.default))
-    options = with_value(list(range(max(grid, int(param.low)), int(param.high) + 1, grid)), value)
-    hold(key, value, options)
-    return options
+    low = min(value, max(grid, int(param.low)))  # a link's value under the grid's first stop keeps it
+    hold(key, value, (low, int(param.high), grid))
+    return low
 
 
 @contextmanager
