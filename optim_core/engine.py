@@ -419,11 +419,12 @@ def _groups(block_kinds: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
     return names, np.column_stack([kinds * (not alone), starts, ends]).astype(np.int64)
 
 
-def _segments(infos, groups: np.ndarray, hyper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _segments(infos, groups: np.ndarray, hyper: np.ndarray, shared: bool) -> tuple[np.ndarray, np.ndarray]:
     """Where the runs' per-update keys change (a rule's values once per update, PerUpdate):
     the boundaries SEG of stretches of runs of one group with equal keys, and the groups with
-    the range of their stretches as columns 3 and 4."""
-    if len(groups) == 1 and (hyper == hyper[:, :1]).all():  # one stretch: 30 -> 5 µs
+    the range of their stretches as columns 3 and 4. ``shared``: one group whose runs all have
+    the same keys, so one stretch (30 -> 5 µs)."""
+    if shared:
         return np.array([[*groups[0], 0, 1]], dtype=np.int64), groups[0, 1:3].copy()
     bounds = [groups[:, 1], groups[:, 2]]
     for info, (_, a, b) in zip(infos, groups, strict=True):
@@ -447,12 +448,13 @@ def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, ne
         for j, key in enumerate(info.hyper_keys):
             hyper[j, a:b] = batch.hyper[key][block[a:b]]
     per_update = np.empty((max([1, *(len(info.per_update.names) for info in infos if info.per_update)]), width))
-    groups, segments = _segments(infos, groups, hyper)
-    lecture = batch.convention == "lecture"
-    # In summary mode, a block of one rule whose runs share every key (an η sweep, a grid of
-    # starts) steps with the keys as scalars (compiled.py's _uniform_body).
+    # A block of one rule whose runs share every key (an η sweep, a grid of starts): one stretch
+    # of per-update values, and in summary mode the keys as scalars (compiled.py's uniform body).
     keys = hyper[: len(infos[0].hyper_keys)]
-    uniform = not record and len(names) == 1 and bool((keys == keys[:, :1]).all())
+    shared = len(names) == 1 and bool((keys == keys[:, :1]).all())
+    groups, segments = _segments(infos, groups, hyper, shared)
+    lecture = batch.convention == "lecture"
+    uniform = shared and not record
     flags = (sid, sp, noise, modes["has_noise"], record, need_loss, modes["track"], lecture, uniform)
 
     arguments = (S, G, E, L)

@@ -115,7 +115,7 @@ def source(infos) -> str:
         setup = [f"u{j} = H[{j}, 0]" for j in range(len(info.hyper_keys))]
         bodies = [
             "if uniform:  # summary mode, every run with the same keys",
-            *("    " + line for line in _uniform_body(info)),
+            *("    " + line for line in _body(info, 0, mixed=False, uniform=True)),
             "else:",
             *("    " + line for line in _body(info, 0, mixed=False)),
         ]
@@ -143,7 +143,7 @@ def source(infos) -> str:
     )
 
 
-def _body(info, i: int, mixed: bool) -> list[str]:
+def _body(info, i: int, mixed: bool, uniform: bool = False) -> list[str]:
     """One update of rule ``i``: its per-update values, computed once for each stretch of runs
     that share the keys (SEG, found once per block: a check per run and update cost Adam 1.5 ns
     of its 4.5 per run-step), then ``update`` for each run and coordinate.
@@ -153,11 +153,23 @@ def _body(info, i: int, mixed: bool) -> list[str]:
     group's runs a … b − 1: its groups are small, often one run. Both index the arrays
     directly: a view per group and coordinate cost more than the update (9 rules x 1 run
     recorded: 1.1 against 0.5 ms). The coordinates are the outer loop: with the runs outer,
-    Adam was not vectorized (15.6 ns)."""
+    Adam was not vectorized (15.6 ns).
+
+    ``uniform``: a block of one rule whose runs all have the same keys (an η sweep, a grid of
+    start points), in summary mode: the keys (u0, u1, ..., read once before the loop) and the
+    per-update values are scalars, and no effective rate is kept (a summary has none). Same
+    arithmetic, so the same numbers; measured on Adam, 2,000 runs on Rosenbrock: 2.7 -> 1.7 ns
+    per run-step of the loop (per-run keys, the stores of E and the many arrays' overlap checks
+    kept LLVM's vectorized loop from being as tight as the hand-written one's)."""
     n, per, lines = len(info.state), info.per_update, []
     runs = "range(a, b)" if mixed else "range(runs)"
-    if per is not None:
-        rows = [info.hyper_keys.index(key) for key in per.keys]
+    keys = [f"u{j}" if uniform else f"H[{j}, r]" for j in range(len(info.hyper_keys))]
+    values = [f"p{j}" if uniform else f"P[{j}, r]" for j in range(len(per.names) if per else 0)]
+    rows = [info.hyper_keys.index(key) for key in per.keys] if per else []  # the keys it takes
+    if per is not None and uniform:
+        lines.append(f"q{i} = per_update_{i}(k, " + ", ".join(f"u{row}" for row in rows) + ")")
+        lines += [f"p{j} = q{i}[{j}]" for j in range(len(per.names))]
+    elif per is not None:
         segments = "groups[j, 3], groups[j, 4]" if mixed else "groups[0, 3], groups[0, 4]"
         compute = [f"q{i} = per_update_{i}(k, " + ", ".join(f"H[{row}, lo]" for row in rows) + ")"]
         if mixed:  # again only if this update's values were computed for other keys
@@ -176,43 +188,14 @@ def _body(info, i: int, mixed: bool) -> list[str]:
         ]
     arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "ETA[e, r]", "BASE[r]", "lecture"]
     arguments += [f"S[ri, {m + 1}, c, r]" for m in range(n)]
-    arguments += [f"H[{j}, r]" for j in range(len(info.hyper_keys))]
-    arguments += [f"P[{j}, r]" for j in range(len(per.names) if per else 0)]
+    arguments += keys + values
     return [
         *lines,
         "for c in range(2):",
         f"    for r in {runs}:",
         "        th, eff" + "".join(f", s{m}" for m in range(n)) + f" = update_{i}(" + ", ".join(arguments) + ")",
         "        S[ro, 0, c, r] = th",
-        "        E[gi, c, r] = eff",
-        *(f"        S[ro, {m + 1}, c, r] = s{m}" for m in range(n)),
-    ]
-
-
-def _uniform_body(info) -> list[str]:
-    """One update of a block of one rule whose runs all have the same keys (an η sweep, a grid
-    of start points), in summary mode: the keys and the per-update values are scalars, and no
-    effective rate is kept (a summary has none). Same arithmetic as :func:`_body`, so the same
-    numbers; measured on Adam, 2,000 runs on Rosenbrock: 2.7 -> 1.7 ns per run-step of the loop
-    (per-run keys, the stores of E and the many arrays' overlap checks kept LLVM's vectorized
-    loop from being as tight as the hand-written one's)."""
-    n, per, lines = len(info.state), info.per_update, []
-    values = []
-    if per is not None:
-        rows = [info.hyper_keys.index(key) for key in per.keys]
-        lines.append("q0 = per_update_0(k, " + ", ".join(f"u{row}" for row in rows) + ")")
-        values = [f"q0[{j}]" for j in range(len(per.names))]
-        lines += [f"p{j} = {value}" for j, value in enumerate(values)]
-    arguments = ["G[gi, c, r]", "S[ri, 0, c, r]", "k", "ETA[e, r]", "BASE[r]", "lecture"]
-    arguments += [f"S[ri, {m + 1}, c, r]" for m in range(n)]
-    arguments += [f"u{j}" for j in range(len(info.hyper_keys))]
-    arguments += [f"p{j}" for j in range(len(values))]
-    return [
-        *lines,
-        "for c in range(2):",
-        "    for r in range(runs):",
-        "        th, eff" + "".join(f", s{m}" for m in range(n)) + " = update_0(" + ", ".join(arguments) + ")",
-        "        S[ro, 0, c, r] = th",
+        *([] if uniform else ["        E[gi, c, r] = eff"]),
         *(f"        S[ro, {m + 1}, c, r] = s{m}" for m in range(n)),
     ]
 
