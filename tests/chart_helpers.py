@@ -18,16 +18,18 @@ class Chart:
     size: int  # bytes sent for the chart's figure (and, for the component, its config)
 
 
-def _walk(node):
+def walk(node):
+    """``node`` of an AppTest tree and every element under it, depth first (``walk(at._tree)``:
+    the whole page, the sidebar's too)."""
     yield node
     for child in getattr(node, "children", {}).values():
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def charts(at: AppTest) -> list[Chart]:
     """Every chart on the page, in the page's order."""
     found = []
-    for node in _walk(at._tree):
+    for node in walk(at._tree):
         if node.type == "bidi_component" and node.proto.component_name == "optviz_chart":
             payload = json.loads(node.proto.bytes)
             found.append(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from chart_helpers import charts
+from chart_helpers import charts, walk
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -570,6 +570,7 @@ KEYED_KINDS = (
     "Selectbox",
     "Radio",
     "Multiselect",
+    "ButtonGroup",
     "Slider",
     "TextInput",
     "NumberInput",
@@ -589,25 +590,13 @@ def test_every_keyed_control_carries_its_value_as_its_default(page):
     at = open_app(page)
     at.run()  # a run that sets no value through the session
     checked = 0
-    for widget in _widgets(at):
+    for widget in walk(at._tree):
         if type(widget).__name__ not in KEYED_KINDS or not getattr(widget, "key", None):
             continue
         default, value = shown_by_default(widget)
         assert default == value, f"{widget.key}: the browser would show {default!r} for {value!r}"
         checked += 1
     assert checked >= (40 if page == PAGES[0] else 2)
-
-
-def _widgets(at: AppTest) -> list:
-    """Every element of the page, the sidebar's too, depth first."""
-    found, stack = [], [at._tree]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        children = getattr(node, "children", None)
-        if isinstance(children, dict):
-            stack.extend(children.values())
-    return found
 
 
 def test_the_steps_control_holds_a_links_value_off_its_grid():
