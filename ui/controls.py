@@ -169,7 +169,10 @@ def steps_control(param: Param, key: str, label: str, grid: int = 10, container=
 def prepare_steps(param: Param, key: str, grid: int = 10) -> int:
     """``steps_control``'s value in st.session_state[key] before it is drawn; its slider's low end."""
     value = int(st.session_state.get(key, param.default))
-    low = min(value, max(grid, int(param.low)))  # a link's value under the grid's first stop keeps it
+    # A link's value under the grid's first stop (5) keeps it: Streamlit would lower the slider's
+    # low end to it by itself; lowering it here keeps hold's signature (min, max and step: the
+    # slider's identity) in step with the slider.
+    low = min(value, max(grid, int(param.low)))
     hold(key, value, (low, int(param.high), grid))
     return low
 
