@@ -162,11 +162,18 @@ def on_optimizer_change(rid: int) -> None:
     ss[f"pg_run{rid}_lr"] = starting_rate(ss["pg_surface"], name)
 
 
+def rerun_page() -> None:
+    """A control of the views (in their fragment) wrote a value into a control of the sidebar:
+    the whole page reruns, or the sidebar would keep showing, and later send back, the old value."""
+    st.rerun()
+
+
 def on_contour_click() -> None:
     """The runs start where the contour was clicked (4 significant digits: a short link)."""
     point = clicked_point("pg_player")
     if point is not None:
         ss["pg_start_x"], ss["pg_start_y"] = (float(f"{c:.4g}") for c in point)
+        rerun_page()
 
 
 def on_inspect() -> None:
@@ -187,6 +194,7 @@ def on_scrub_release() -> None:
     else:
         param = next(p for p in SCHEDULES[ss["pg_schedule"]].params if p.name == target.name)
         ss[f"pg_sch_{ss['pg_schedule']}_{target.name}"] = int(value) if param.kind == "int" else value
+    rerun_page()
 
 
 def on_upload() -> None:
@@ -278,14 +286,14 @@ def draw_controls() -> None:
         )
         with st.expander("Surface parameters", expanded=surface_name == "custom"):
             for param, key in surface_params(surface_name):
-                param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
+                param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views)
     with controls_box, st.container(key="tut-start"):
         st.caption("Start point (or click the contour)")
         sx, sy = st.columns(2)
-        keyed(sx.number_input, "x₀", key="pg_start_x", format="%.4g")
-        keyed(sy.number_input, "y₀", key="pg_start_y", format="%.4g")
+        keyed(sx.number_input, "x₀", key="pg_start_x", format="%.4g", on_change=rerun_views)
+        keyed(sy.number_input, "y₀", key="pg_start_y", format="%.4g", on_change=rerun_views)
     with controls_box, st.container(key="tut-steps"):
-        steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps")
+        steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps", on_change=rerun_views)
     with controls_box, st.container(key="tut-convention"):
         keyed(st.radio, "Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
 
@@ -308,7 +316,7 @@ def draw_controls() -> None:
                 if OPTIMIZERS[name].note:
                     st.caption(OPTIMIZERS[name].note)
                 for param, key in run_params(rid, convention):
-                    param_control(param, key, param.default, label=param.doc)
+                    param_control(param, key, param.default, label=param.doc, on_change=rerun_views)
                 keyed(
                     st.text_input,
                     "label",
@@ -338,8 +346,11 @@ def draw_controls() -> None:
             format_func=lambda n: SCHEDULES[n].display_name,
         )
         for param, key in schedule_params(schedule_name):
-            param_control(param, key, param.default, label=f"{param.name}: {param.doc}")
-        keyed(st.number_input, "Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1)
+            param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views)
+        keyed(
+            st.number_input, "Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1,
+            on_change=rerun_views,
+        )  # fmt: skip
     with controls_box, st.container(key="tut-scenario"):
         st.subheader("Scenario")
         st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
@@ -357,20 +368,23 @@ if not ss["pg_runs"]:
     draw_controls()
     st.info("Add at least one optimizer in the sidebar to see its path.")
     st.stop()
-try:
-    state = state_from_widgets()
-    scenario_json = state.scenario().validate().to_json()
-    run_scenario(scenario_json)  # whatever the core refuses at run time is refused here, before it is kept
-    ss["pg_last_valid"] = (state, scenario_json)
-except SpecError as error:
-    # Bad input changes nothing: say what is wrong and keep showing the last valid settings.
-    st.error(f"Not applied: {inert(str(error))}")
-    if "pg_last_valid" not in ss:
-        draw_top()
-        draw_controls()
-        st.stop()
-    st.caption("Showing the last valid settings.")
-state, scenario_json = ss["pg_last_valid"]
+
+
+def valid_state() -> tuple[PlaygroundState, str] | None:
+    """The controls' scene, checked and run, and its scenario; kept as the last valid one. Bad
+    input changes nothing: a message says what is wrong and the last valid scene stays (None
+    before there is one)."""
+    try:
+        state = state_from_widgets()
+        scenario_json = state.scenario().validate().to_json()
+        run_scenario(scenario_json)  # whatever the core refuses at run time is refused here, before it is kept
+        ss["pg_last_valid"] = (state, scenario_json)
+    except SpecError as error:
+        st.error(f"Not applied: {inert(str(error))}")
+        if "pg_last_valid" not in ss:
+            return None
+        st.caption("Showing the last valid settings.")
+    return ss["pg_last_valid"]
 
 
 def write_url(state: PlaygroundState) -> None:
@@ -385,12 +399,15 @@ def write_url(state: PlaygroundState) -> None:
         st.query_params.from_dict(wanted)
 
 
-write_url(state)
-
-
 def link_for_students(state: PlaygroundState) -> None:
-    """A link to this scene for students: a title line, controls hidden, one view alone."""
-    with link_box, st.expander("Copy link for students", icon=":material/link:"):
+    """A link to this scene for students: a title line, controls hidden, one view alone. Drawn
+    by the views (the link holds the scene), its controls only while it is open."""
+    with (
+        link_box,
+        st.expander("Copy link for students", icon=":material/link:", key="pg_link_open", on_change="rerun") as panel,
+    ):
+        if not panel.open:
+            return
         hide = keyed(st.multiselect, "Hide", list(HIDEABLE), format_func=HIDEABLE.get, key="pg_tut_hide")
         only = keyed(st.selectbox,
             "Show", [None, *TUTORIAL_VIEWS], key="pg_tut_view",
@@ -457,10 +474,30 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
     write_url(replace(state, selected_step=None if chosen is None or chosen >= state.steps else int(chosen)))
 
 
-def views(state: PlaygroundState, scenario_json: str) -> None:
-    """Every chart and table of the scene. What they are built from stays local: Streamlit keeps
-    a closed session for a while, and through its callbacks this script's globals, so a result
-    held there would outlive the cache's budget and idle expiry."""
+VIEWS = "pg_views"  # the views' fragment
+
+
+def rerun_views() -> None:
+    """The callback of a control whose change leaves the sidebar as it is (a rate, β, the steps,
+    the start): the views rerun alone. A rerun of the page sent the sidebar's 60-odd elements
+    again, and the browser rendered them before it drew the contour (README, "Instant")."""
+    st.rerun(VIEWS)
+
+
+@st.fragment(key=VIEWS)
+def views() -> None:
+    """Every chart and table of the scene, from the controls' values, and the URL. A fragment:
+    a control that changes only numbers reruns it alone (:func:`rerun_views`); a change of the
+    sidebar's own controls (a surface, an optimizer, a run added) reruns the page.
+
+    What the views are built from stays local: Streamlit keeps a closed session for a while,
+    and through its callbacks this script's globals, so a result held there would outlive the
+    cache's budget and idle expiry."""
+    current = valid_state()
+    if current is None:
+        return
+    state, scenario_json = current
+    write_url(state)
     result = run_scenario(scenario_json)
     # The run's own surface, cached with it: a surface built anew would find a typed function's
     # minima and saddles again (surfaces.stationary, up to 22 ms) on every rerun.
@@ -478,7 +515,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     def wanted(view: str) -> bool:
         return only is None or only == view
 
-    # The contour goes first, then the page's top and the scrub row above it (their places are kept).
+    # The contour goes first, then the scrub row above it (its place is kept).
     scrub_place = st.container(key="tut-scrub")
     # Presenting, the sidebar is hidden and the page is wide: a square plot in three fifths of
     # it left most of its figure empty at 1920 px (23 %), half of it leaves less. One view alone
@@ -494,7 +531,7 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
                 ),
                 "pg_contour", name("contour"),
             )  # fmt: skip
-    draw_top()
+    link_for_students(state)
     if schedule_name != "constant" and not present:
         with st.sidebar:
             try:
@@ -593,6 +630,6 @@ def views(state: PlaygroundState, scenario_json: str) -> None:
     )
 
 
-views(state, scenario_json)
+views()  # the contour first: what a run sends first, the browser renders first
+draw_top()
 draw_controls()
-link_for_students(state)

@@ -590,24 +590,12 @@ def test_a_changed_chart_is_redrawn_in_place_and_the_charts_code_is_fetched_once
     assert_no_exception(page)
 
 
-def test_a_keypress_sends_the_contour_before_the_pages_top_and_its_controls(page: Page, app_url):
-    """What a rerun sends first, the browser renders first: after a Steps keypress the contour's
-    element comes before the page's title and before any control of the sidebar."""
+def _sent_order(frames: list) -> list[str]:
+    """What the server sent, in order: the contour, the page's title, and each element of the sidebar."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    received: list = []
-    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(frame)))
-    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
-    wait_for_app(page)
-    received.clear()
-    before = contour(page)
-    thumb = slider(page, "Steps")
-    thumb.focus()
-    thumb.press("ArrowRight")
-    wait_for_change(page, before)
-    wait_idle(page)
     order = []
-    for frame in received:
+    for frame in frames:
         message = ForwardMsg()
         message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
         if message.WhichOneof("type") != "delta" or message.delta.WhichOneof("type") != "new_element":
@@ -620,8 +608,36 @@ def test_a_keypress_sends_the_contour_before_the_pages_top_and_its_controls(page
             order.append("title")
         elif message.metadata.delta_path[0] == 1:  # the sidebar
             order.append("sidebar")
+    return order
+
+
+def test_a_keypress_reruns_the_views_alone_and_a_full_rerun_sends_the_contour_first(page: Page, app_url):
+    """A Steps keypress reruns the views' fragment alone: the contour is sent, the page's title
+    and the sidebar's controls are not (the browser keeps them). A change that reruns the whole
+    page (the convention, which changes the runs' controls) sends the contour before the title
+    and before any control of the sidebar: what a run sends first, the browser renders first.
+    (AdaGrad's ε moves under the square root's sign with the convention: its path changes.)"""
+    received: list = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(frame)))
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adagrad:lr=0.5"]}))
+    wait_for_app(page)
+    received.clear()
+    before = contour(page)
+    thumb = slider(page, "Steps")
+    thumb.focus()
+    thumb.press("ArrowRight")
+    before = wait_for_change(page, before)
+    wait_idle(page)
+    assert _sent_order(received) == ["contour"], _sent_order(received)
+    assert "steps=510" in page.url
+    received.clear()
+    page.locator('[data-testid="stRadio"]').filter(has_text="Convention").get_by_text("pytorch").click()
+    wait_for_change(page, before)
+    wait_idle(page)
+    order = _sent_order(received)
     assert {"contour", "title", "sidebar"} <= set(order), order
     assert order.index("contour") < order.index("title") and order.index("contour") < order.index("sidebar"), order
+    assert "conv=pytorch" in page.url
     assert_no_exception(page)
 
 

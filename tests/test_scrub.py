@@ -6,10 +6,12 @@ import base64
 import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 from chart_helpers import charts
+from page_test import PageTest
 from streamlit.testing.v1 import AppTest
 
 from optim_core.api import Scenario, simulate
@@ -28,6 +30,8 @@ from optim_core.scrub import (
 from spec_strings import SpecError
 from ui.scrub import MAX_FLOATS, extents, payload
 from ui.state import PlaygroundState, from_query, to_query
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 DEFAULT = PlaygroundState(surface="rosenbrock").scenario()  # gd, momentum, adagrad, rmsprop, adam on Rosenbrock
 CHARTS = {"contour": "pg_contour", "loss": "pg_loss", "distance": "pg_distance", "effective": "pg_eff"}
@@ -234,7 +238,7 @@ def bank_data(at: AppTest) -> dict:
 
 
 def test_choosing_a_scrub_on_the_page_sends_the_bank_and_writes_the_link():
-    at = AppTest.from_file("../pages/playground.py", default_timeout=60)
+    at = PageTest.open(PAGES / "playground.py", 60)
     at.query_params["surface"] = "rosenbrock"
     at.run()
     assert not scrub_bars(at)
@@ -251,7 +255,7 @@ def test_choosing_a_scrub_on_the_page_sends_the_bank_and_writes_the_link():
 
 
 def test_a_scrub_too_large_says_why_and_the_page_still_draws():
-    at = AppTest.from_file("../pages/playground.py", default_timeout=60)
+    at = PageTest.open(PAGES / "playground.py", 60)
     at.query_params.update({"steps": "5000", "scrub": "start.x"})
     at.run()
     assert not at.exception
@@ -260,7 +264,7 @@ def test_a_scrub_too_large_says_why_and_the_page_still_draws():
 
 
 def test_the_lessons_about_a_value_offer_its_scrub_and_send_nothing_back():
-    at = AppTest.from_file("../pages/lessons.py", default_timeout=120)
+    at = PageTest.open(PAGES / "lessons.py", 120)
     at.run()
     assert not at.exception
     banks = [json.loads(element.proto.json)[0] for element in scrub_bars(at)]
@@ -272,7 +276,7 @@ def test_the_lessons_about_a_value_offer_its_scrub_and_send_nothing_back():
 
 
 def test_the_schedules_scrub_follows_the_compared_schedule_and_the_link():
-    at = AppTest.from_file("../pages/schedules.py", default_timeout=120)
+    at = PageTest.open(PAGES / "schedules.py", 120)
     at.query_params.update({"scrub": "eta_min"})
     at.run()
     assert not at.exception

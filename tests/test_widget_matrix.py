@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from chart_helpers import charts as page_charts
+from page_test import PageTest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -35,7 +36,7 @@ CASES_RUN: list[str] = []
 
 
 def open_page(page: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = PageTest.open(APP, 180)
     if page == PAGES[0]:
         for key, value in (query or {}).items():
             at.query_params[key] = value

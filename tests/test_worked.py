@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from page_test import PageTest
 
 from optim_core import simulate
 from optim_core.api import rule_variants
@@ -57,7 +57,7 @@ def test_a_coordinate_whose_code_path_differs_shows_its_own_lines():
 
 
 def test_the_playground_works_out_the_chosen_run():
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = PageTest.open(APP, 120)
     at.query_params["opt"] = ["adagrad:lr=0.1", "lion:lr=0.005"]
     at.query_params["surface"] = "rosenbrock"
     at.run()

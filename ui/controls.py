@@ -90,26 +90,28 @@ def linear_options(low: float, high: float) -> list[float]:
 MAX_SLIDER_INTEGERS = 1000
 
 
-def param_control(param: Param, key: str, default, label: str | None = None, container=st):
+def param_control(param: Param, key: str, default, label: str | None = None, container=st, on_change=None):
     """One control for ``param``; its current value comes from st.session_state[key].
 
     The control holds every value that the parameter's own range allows (the range the spec
     parser, links and files are checked against), so no accepted value can break it.
+    ``on_change``: a callback, as Streamlit's widgets take it.
     """
     label = label or param.name
     options = prepare_control(param, key, default)
+    common = {"key": key, "help": param.doc, "on_change": on_change}
     if param.kind == "bool":
-        return keyed(container.checkbox, label, key=key, help=param.doc)
+        return keyed(container.checkbox, label, **common)
     if param.kind == "choice":
-        return keyed(container.selectbox, label, param.choices, key=key, help=param.doc)
+        return keyed(container.selectbox, label, param.choices, **common)
     if param.kind == "text":
-        return keyed(container.text_input, label, key=key, help=param.doc, max_chars=param.max_length)
+        return keyed(container.text_input, label, max_chars=param.max_length, **common)
     if param.kind == "int":
         low, high = int(param.low), int(param.high)
         if high - low > MAX_SLIDER_INTEGERS:
-            return keyed(container.number_input, label, low, high, key=key, step=1, help=param.doc)
-        return keyed(container.slider, label, low, high, key=key, help=param.doc)
-    return keyed(container.select_slider, label, options, key=key, help=param.doc, format_func=lambda v: f"{v:g}")
+            return keyed(container.number_input, label, low, high, step=1, **common)
+        return keyed(container.slider, label, low, high, **common)
+    return keyed(container.select_slider, label, options, format_func=lambda v: f"{v:g}", **common)
 
 
 def prepare_control(param: Param, key: str, default) -> list[float] | None:
@@ -155,7 +157,7 @@ def hold(key: str, value, signature) -> None:
         st.session_state[f"_signature_{key}"] = mark
 
 
-def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st):
+def steps_control(param: Param, key: str, label: str, grid: int = 10, container=st, on_change=None):
     """A number of steps: a slider whose arrows move on a grid of ``grid`` and that holds any
     value of ``param``'s range exactly (a link's 733 shows as 733; → then gives 740).
 
@@ -163,7 +165,7 @@ def steps_control(param: Param, key: str, label: str, grid: int = 10, container=
     every change of the value (measured in Chromium: st.slider keeps 733 on arrival, and its
     arrows go to 740 and 730, as the stops did)."""
     low = prepare_steps(param, key, grid)
-    return keyed(container.slider, label, low, int(param.high), step=grid, key=key, help=param.doc)
+    return keyed(container.slider, label, low, int(param.high), step=grid, key=key, help=param.doc, on_change=on_change)
 
 
 def prepare_steps(param: Param, key: str, grid: int = 10) -> int:
