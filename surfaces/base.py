@@ -93,6 +93,10 @@ class Surface:
 
     fdf: Callable | None = None
 
+    def compiled(self) -> bool:
+        """Whether the engine's compiled loop runs ``fdf`` for this surface (with these values)."""
+        return self.fdf is not None
+
     def formula_params(self) -> tuple[float, ...]:
         """The parameters ``fdf`` reads, in its order."""
         return ()

@@ -1,9 +1,9 @@
 """The closed-form surfaces compiled for single floats, for the engine's compiled loop.
 
 Each surface's ``fdf(x, y, p)`` is compiled from its own source (no second copy of any
-formula). :func:`evaluate` picks one by its number, which :func:`kernel_id` gives; surfaces
-without ``fdf`` (the typed function, the data-driven sparse problem) have none, and the
-engine evaluates them with NumPy instead.
+formula). :func:`evaluate` picks one by its number, which :func:`kernel_id` gives; the typed
+function has no ``fdf``, and the sparse problem's mini-batches (a batch of data per update)
+run without it: the engine evaluates those with NumPy instead.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 ROOT = Path(__file__).resolve().parent.parent
 # numba checks a cached function against the file it is defined in only, but ``evaluate``
 # inlines the formulas of surfaces/classic.py, and the engine's loop inlines ``evaluate``.
-COMPILED_SOURCES = ("surfaces/classic.py", "surfaces/compiled.py", "optim_core/kernel.py")
+COMPILED_SOURCES = ("surfaces/classic.py", "surfaces/sparse.py", "surfaces/compiled.py", "optim_core/kernel.py")
 
 
 def drop_stale_cache(root: Path, sources, stamp_name: str = "compiled-sources.sha256") -> bool:
@@ -67,13 +67,14 @@ COMPILED = tuple(cls for cls in CATALOG.values() if cls.fdf is not None)
     _saddle,
     _monkey_saddle,
     _valley,
+    _sparse_dense,
 ) = (njit(**JIT)(cls.fdf) for cls in COMPILED)
 
 
 def kernel_id(surface: Surface) -> int:
     """The number :func:`evaluate` knows ``surface`` by, or −1 when it has no compiled form."""
     cls = type(surface)
-    return COMPILED.index(cls) if cls in COMPILED and cls.fdf is not None else -1
+    return COMPILED.index(cls) if cls in COMPILED and surface.compiled() else -1
 
 
 def kernel_params(surface: Surface) -> np.ndarray:
@@ -125,6 +126,9 @@ def evaluate(sid, X, xi, p, F, fi, G, gi):
     elif sid == 10:
         for r in range(X.shape[3]):
             F[fi, r], G[gi, 0, r], G[gi, 1, r] = _monkey_saddle(X[xi, 0, 0, r], X[xi, 0, 1, r], p)
-    else:
+    elif sid == 11:
         for r in range(X.shape[3]):
             F[fi, r], G[gi, 0, r], G[gi, 1, r] = _valley(X[xi, 0, 0, r], X[xi, 0, 1, r], p)
+    else:
+        for r in range(X.shape[3]):
+            F[fi, r], G[gi, 0, r], G[gi, 1, r] = _sparse_dense(X[xi, 0, 0, r], X[xi, 0, 1, r], p)

