@@ -641,6 +641,27 @@ def test_a_keypress_reruns_the_views_alone_and_a_full_rerun_sends_the_contour_fi
     assert_no_exception(page)
 
 
+def test_a_schedule_parameter_redraws_the_sidebars_preview_in_place(page: Page, app_url):
+    """The η_t preview sits in the sidebar but is drawn by the views' fragment: a key press on a
+    schedule's parameter reruns the fragment alone, which draws the preview again in its place
+    (one chart, new numbers), the paths and the URL with it."""
+    page.goto(url_with(app_url, {"surface": "booth", "opt": "gd:lr=0.01", "schedule": "step:gamma=0.5"}))
+    wait_for_app(page)
+    preview = """() => Array.from(document.querySelectorAll('[data-testid=stSidebar] .js-plotly-plot'))
+        .map((gd) => JSON.stringify(gd.data[0].y))"""
+    before, paths = page.evaluate(preview), contour(page)
+    assert len(before) == 1
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="gamma").first.locator("input")
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    wait_for_change(page, paths)
+    wait_idle(page)
+    after = page.evaluate(preview)
+    assert len(after) == 1 and after != before
+    assert wait_for_url(page, "schedule")["schedule"] == ["step:gamma=0.49"]
+    assert_no_exception(page)
+
+
 def test_a_chart_offers_the_buttons_streamlits_chart_had_and_fills_the_screen(page: Page, app_url):
     """The chart component's tool bar: no selection tools, and a button that fills the screen
     with the chart, drawn at the screen's height, and gives it back at its own size."""
