@@ -63,7 +63,9 @@ class Surface:
       compiled for single floats by :mod:`surfaces.compiled`, so the engine runs it in its
       compiled loop;
     - ``_value`` and ``_grad`` (pure NumPy, exact), for formulas that need data or a parsed
-      expression; the engine then calls them once per step for all runs.
+      expression; the engine then calls them once per step for all runs, unless the surface
+      also has an ``fdf`` and :meth:`compiled` says the engine runs it (the sparse problem's
+      full batch: ``fdf`` for the compiled loop, ``_value`` and ``_grad`` for grids).
     """
 
     info: SurfaceInfo

@@ -22,7 +22,8 @@ JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 ROOT = Path(__file__).resolve().parent.parent
 # numba checks a cached function against the file it is defined in only, but ``evaluate``
-# inlines the formulas of surfaces/classic.py, and the engine's loop inlines ``evaluate``.
+# inlines the formulas of surfaces/classic.py and surfaces/sparse.py, and the engine's loop
+# inlines ``evaluate``.
 COMPILED_SOURCES = ("surfaces/classic.py", "surfaces/sparse.py", "surfaces/compiled.py", "optim_core/kernel.py")
 
 
