@@ -69,7 +69,7 @@ COMPILED = tuple(cls for cls in CATALOG.values() if cls.fdf is not None)
     _monkey_saddle,
     _valley,
     _sparse_dense,
-) = (njit(**JIT)(cls.fdf) for cls in COMPILED)
+) = FORMULAS = tuple(njit(**JIT)(cls.fdf) for cls in COMPILED)  # FORMULAS[sid]: the fused loops
 
 
 def kernel_id(surface: Surface) -> int:

@@ -20,6 +20,7 @@ from optim_core.engine import MAX_RECORDED_FLOATS
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.rules.compiled import loop as rule_loop
 from optim_core.schedules import SCHEDULES
+from spec_strings import Spec, resolved
 from surfaces import make_surface
 from surfaces.classic import Rosenbrock
 from surfaces.compiled import kernel_id
@@ -662,18 +663,21 @@ def test_a_block_calls_the_compiled_loop_a_few_times_not_once_per_fiftieth(monke
     CALL_RUN_STEPS run-steps (2,000 runs x 200 steps had made 50 calls of 4 updates), and a
     fiftieth of its updates only when that is more, so that long runs still report progress."""
     calls: list[tuple[int, int]] = []
-    real = engine.rule_loop
 
-    def counting(names):
-        advance = real(names)
+    def counting(make):  # the general loop or the fused one (a block of one rule and keys)
+        def made(*key):
+            advance = make(*key)
 
-        def call(t0, t1, *rest):
-            calls.append((t0, t1))
-            return advance(t0, t1, *rest)
+            def call(t0, t1, *rest):
+                calls.append((t0, t1))
+                return advance(t0, t1, *rest)
 
-        return call
+            return call
 
-    monkeypatch.setattr(engine, "rule_loop", counting)
+        return made
+
+    monkeypatch.setattr(engine, "rule_loop", counting(engine.rule_loop))
+    monkeypatch.setattr(engine, "fused", counting(engine.fused))
     start = np.random.default_rng(0).uniform(-1, 1, (2000, 2))
     simulate("booth", ["adam"], start=start, steps=200, record=False)
     assert calls == [(0, 200)]
@@ -722,3 +726,32 @@ def test_a_block_whose_runs_share_their_keys_steps_them_as_scalars_with_the_same
     flags.clear()
     sweep("rosenbrock", "adam", "lr", lrs[:1], "beta1", betas, steps=20, convention=convention)
     assert flags == [False]
+
+
+@pytest.mark.parametrize("convention", ["lecture", "pytorch"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_the_fused_loop_gives_the_general_loops_numbers_bit_for_bit(name, convention, monkeypatch):
+    """A block of one rule whose runs share every key, in summary mode, steps through the rule's
+    fused loop on the surface (one pass per update); it gives the general loop's summary exactly,
+    runs that diverge and runs that come within tolerance included. NAG in the lecture
+    convention (a look-ahead gradient) keeps the general loop."""
+    runs, steps = 300, 400
+    values = resolved(Spec(name), OPTIMIZERS[name].params)
+    hyper = {key: np.full(runs, float(value)) for key, value in values.items()}
+    hyper["lr"] = hyper["lr"] * np.geomspace(0.1, 30.0, runs)  # an η sweep: the largest diverge
+    starts = np.random.default_rng(4).uniform([-1.5, -0.5], [1.5, 2.5], (runs, 2)).T.copy()
+    batch = engine.Batch([name] * runs, hyper, starts, steps, convention=convention, tolerance=1e-2)
+    surface = make_surface("rosenbrock")
+    fused: list[str] = []
+    real = engine.fused
+    monkeypatch.setattr(engine, "fused", lambda *key: fused.append(key) or real(*key))
+    monkeypatch.setattr(engine, "FUSED_RUN_STEPS", 10**12)
+    general = engine.run(surface, batch, record=False)
+    assert fused == []
+    monkeypatch.setattr(engine, "FUSED_RUN_STEPS", runs * steps)
+    one_pass = engine.run(surface, batch, record=False)
+    lookahead = convention == "lecture" and OPTIMIZERS[name].lookahead
+    assert [key[:4] for key in fused] == ([] if lookahead else [(name, 0, "rosenbrock", convention == "lecture")])
+    for field in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
+        np.testing.assert_array_equal(getattr(one_pass, field), getattr(general, field), err_msg=field)
+    assert (general.diverged_at >= 0).any() or (general.steps_to_tolerance >= 0).any()
