@@ -11,7 +11,8 @@
 (c) what simulate() costs on top of the engine, per run-step, for 2,000 and 20,000 runs, and
     the limit: a hand-tight numba loop of Adam on Rosenbrock (steps outside, runs inside, one
     rule, nothing kept but θ and the state), ``hand_tight_adam`` below;
-(d) blocks of mixed optimizers and counts just past a block, against one optimizer alone;
+(d) blocks of mixed optimizers and counts just past a block, against the same runs one rule at
+    a time (what mixing costs) and Adam alone;
 (e) the six rules issue #16 added, per run-step, against Adam in the same run
     and against a plain Python loop calling the rule's own ``update`` (its py_func).
 
@@ -205,14 +206,22 @@ def main() -> None:
         )
     engine.THREADS = threads
 
-    # (d) blocks that mix optimizers, and a count just past a block: per run-step against adam alone
-    print("\n(d) 9 optimizers mixed against adam alone, summary mode, Rosenbrock, 1,000 steps (best of 3)")
-    print(f"{'runs':>8}{'mixed ns/run-step':>20}{'adam alone':>12}{'ratio':>8}")
+    # (d) blocks that mix optimizers, and a count just past a block: per run-step against the same
+    # runs one rule at a time (what mixing costs), and against adam alone (for scale)
+    print("\n(d) 9 optimizers mixed, summary mode, Rosenbrock, 1,000 steps (best of 3)")
+    print(f"{'runs':>8}{'mixed ns/run-step':>20}{'one rule at a time':>20}{'ratio':>8}{'adam alone':>12}")
     for count in (90, 450, 1_800, 2_001, 9 * 2_001):
-        mixed, alone = _batch([NAMES[i % len(NAMES)] for i in range(count)]), _batch(["adam"] * count)
-        both = [best_of(3, lambda b=b: engine.run(surface, b, record=False)) for b in (mixed, alone)]
+        kinds = [NAMES[i % len(NAMES)] for i in range(count)]
+        mixed, alone = _batch(kinds), _batch(["adam"] * count)
+        apart = [_batch([name] * kinds.count(name)) for name in NAMES]
+        together = best_of(3, lambda b=mixed: engine.run(surface, b, record=False))
+        one_at_a_time = sum(best_of(3, lambda b=b: engine.run(surface, b, record=False)) for b in apart)
+        adam_alone = best_of(3, lambda b=alone: engine.run(surface, b, record=False))
         scale = 1e9 / (count * 1000)
-        print(f"{count:>8,}{both[0] * scale:>20.2f}{both[1] * scale:>12.2f}{both[0] / both[1]:>7.2f}x")
+        print(
+            f"{count:>8,}{together * scale:>20.2f}{one_at_a_time * scale:>20.2f}"
+            f"{together / one_at_a_time:>7.2f}x{adam_alone * scale:>12.2f}"
+        )
 
     # (e) the rules of their own
     print("\n(e) rules of their own, summary mode, 2,000 runs x 500 steps on Rosenbrock (best of 3)")
