@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 import tempfile
 import threading
@@ -357,12 +358,17 @@ def _load(stem: str, text: str):
     """The ``advance`` of the loop module ``stem`` whose text is ``text``, written if it changed.
 
     Blocks step on threads, and a fused loop is first asked for by the blocks of a large batch
-    at once: one thread at a time writes and imports a module, once."""
+    at once: one thread at a time writes and imports a module, once. Processes may write the
+    same module at once (each writes the same text, whole)."""
     with _LOADING:
         if stem not in _LOADED:
             path = _folder() / f"{stem}.py"
             if not path.exists() or path.read_text() != text:
-                path.write_text(text)  # a new modification time: numba drops its cache of the old text
+                # A new modification time: numba drops its cache of the old text. Written aside and
+                # moved in whole: another process (a test worker, a second server) may import it.
+                aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+                aside.write_text(text)
+                os.replace(aside, path)
             spec = importlib.util.spec_from_file_location(f"optim_core_loops_{stem}", path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module  # numba's cache finds the module again by this name
