@@ -16,7 +16,7 @@ from ui.controls import keyed, progress_bar
 from ui.figures import basin_figure, sweep_figures
 from ui.present import URL_FIELD, header
 from ui.routing import route_through_app
-from ui.state import PlaygroundState, to_query
+from ui.state import SWEEP_DEFAULTS, PlaygroundState, to_query
 
 route_through_app()
 
@@ -36,15 +36,7 @@ RANGES = {
 
 SURFACES = [name for name in CATALOG if name != "custom"]
 TOLERANCES = [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1]
-# The first picture, chosen by measuring (issue #14): momentum on Himmelblau, η from the rate
-# suggested for it to 3,000 times that (MEASURED_RANGES). 59 % of the 2,500 cells come within
-# the tolerance, 9 % diverge, the fastest sit beside the edge where it diverges, and the basin
-# map shows the four minima. The rule of default_range left this map with 19 % converged and
-# none diverged; Rosenbrock, the default before, had 2 % and 10 %.
-DEFAULTS = {
-    "sw_surface": "himmelblau", "sw_optimizer": "momentum", "sw_convention": "lecture", "sw_resolution": 50,
-    "sw_steps": 500, "sw_tolerance": 1e-4, "sw_basin_resolution": 40,
-}  # fmt: skip
+DEFAULTS = SWEEP_DEFAULTS  # the first picture (ui.state says why)
 MEASURED_RANGES = {("himmelblau", "momentum", "lr"): (1.9e-05, 0.057)}
 URL_FIELDS = [
     urlstate.Field("surface", "sw_surface", urlstate.choice(SURFACES)),

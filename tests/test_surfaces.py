@@ -496,7 +496,7 @@ def test_make_run_compiles_the_rest_of_the_engine_once_after_the_first_page(monk
     monkeypatch.setenv("OPTVIZ_WARM_UP_LATER", "1")
     assert warm.after_first_page() and not warm.after_first_page()
     (command,) = started
-    assert command[1:3] == ["-n", "19"] and command[-1].endswith("warm_up()")
+    assert command[1:3] == ["-n", "19"] and command[-1].endswith("warm_everything()")
 
 
 def test_a_page_waits_for_the_first_loop_compiling_beside_the_starting_server(monkeypatch):

@@ -6,8 +6,9 @@ beside the starting server (``optim_core.api.warm_up(first_page=True)``) and pas
 ``OPTVIZ_WARMING_PID``: a page's script waits for it (:func:`wait_for_engine`) instead of
 compiling the same loop a second time. It also sets ``OPTVIZ_WARM_UP_LATER``; the first script
 run to finish then starts one process, at idle priority, that compiles every other loop (each
-rule's own, for sweeps and larger batches) into numba's cache. Started beside the first page at
-normal priority, it took the CPU that page needed (fresh clone: first chart 16 s after the
+rule's own, for sweeps and larger batches, and the fused loop of the Sweep page's first
+start-point map) into numba's cache (:func:`warm_everything`). Started beside the first page
+at normal priority, it took the CPU that page needed (fresh clone: first chart 16 s after the
 server answered, against 8 s).
 
 Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``). That scanned
@@ -76,7 +77,7 @@ def after_first_page() -> bool:
             return False
         _started = True
     # Idle priority through nice(1), not preexec_fn (unsafe in a process with threads, as the server is).
-    command = [sys.executable, "-c", "from optim_core.api import warm_up; warm_up()"]
+    command = [sys.executable, "-c", "from ui.warm import warm_everything; warm_everything()"]
     nice = shutil.which("nice")
     subprocess.Popen(
         [nice, "-n", "19", *command] if nice else command,
@@ -84,6 +85,21 @@ def after_first_page() -> bool:
         start_new_session=True,
     )  # fmt: skip
     return True
+
+
+def warm_everything() -> None:
+    """What the process started after a server's first page compiles (:func:`after_first_page`):
+    every loop of the engine (``warm_up``), then the fused loop that the Sweep page's first
+    start-point map needs (one rule, one surface, one convention: compiled when first needed,
+    it made that page's first view wait 0.96 s longer on a fresh install, measured)."""
+    from optim_core.api import basin_map, suggested_spec, warm_up
+    from ui.state import SWEEP_DEFAULTS as first
+
+    warm_up()
+    spec = suggested_spec(first["sw_surface"], first["sw_optimizer"])
+    basin_map(
+        first["sw_surface"], spec, first["sw_basin_resolution"], first["sw_steps"], convention=first["sw_convention"]
+    )
 
 
 _modules_frozen = 0
