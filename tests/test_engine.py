@@ -23,7 +23,7 @@ from optim_core.schedules import SCHEDULES
 from spec_strings import Spec, resolved
 from surfaces import make_surface
 from surfaces.classic import Rosenbrock
-from surfaces.compiled import kernel_id
+from surfaces.compiled import COMPILED, kernel_id
 
 # ----- schedules: η_t against scalar transcriptions of the spec's table ------------------------
 
@@ -755,3 +755,27 @@ def test_the_fused_loop_gives_the_general_loops_numbers_bit_for_bit(name, conven
     for field in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
         np.testing.assert_array_equal(getattr(one_pass, field), getattr(general, field), err_msg=field)
     assert (general.diverged_at >= 0).any() or (general.steps_to_tolerance >= 0).any()
+
+
+@pytest.mark.parametrize("surface_name", [cls.info.name for cls in COMPILED])
+def test_the_fused_loop_evaluates_the_surface_it_is_named_after(surface_name, monkeypatch):
+    """Each fused loop takes its surface's formula by number (surfaces.compiled.FORMULAS): on
+    every compiled surface, Adam's fused loop gives the general loop's summary bit for bit."""
+    surface = make_surface(surface_name)
+    runs, steps = 250, 400
+    values = resolved(Spec("adam"), OPTIMIZERS["adam"].params)
+    hyper = {key: np.full(runs, float(value)) for key, value in values.items()}
+    hyper["lr"] = hyper["lr"] * np.geomspace(0.3, 300.0, runs)
+    (x0, x1), (y0, y1) = surface.domain
+    starts = np.random.default_rng(5).uniform([x0, y0], [x1, y1], (runs, 2)).T.copy()
+    batch = engine.Batch(["adam"] * runs, hyper, starts, steps, tolerance=1e-2)
+    fused: list[tuple] = []
+    real = engine.fused
+    monkeypatch.setattr(engine, "fused", lambda *key: fused.append(key) or real(*key))
+    monkeypatch.setattr(engine, "FUSED_RUN_STEPS", 10**12)
+    general = engine.run(surface, batch, record=False)
+    monkeypatch.setattr(engine, "FUSED_RUN_STEPS", runs * steps)
+    one_pass = engine.run(surface, batch, record=False)
+    assert [key[1:3] for key in fused] == [(kernel_id(surface), surface_name)]
+    for field in ("final_position", "final_loss", "best_loss", "steps_to_tolerance", "diverged_at"):
+        np.testing.assert_array_equal(getattr(one_pass, field), getattr(general, field), err_msg=field)
