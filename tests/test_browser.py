@@ -62,21 +62,26 @@ def test_a_fresh_server_opened_at_a_page_url_shows_the_declared_pages(page: Page
         assert page.get_by_role("heading", name="Reference").count() == 1
 
 
-def test_the_idle_wait_sees_a_running_script(page: Page, app_url):
+def test_the_idle_wait_sees_a_running_script(page: Page):
     """wait_idle trusts Streamlit's running icon: on a page that takes seconds to draw (every
     lesson runs its presets), the icon must be seen while it draws, or the wait would return at
-    once and tests would read half-drawn pages."""
+    once and tests would read half-drawn pages.
+
+    On a server of its own: on the shared one, the Lessons test of this file that nudges its
+    slider three steps (100 -> 175 %) may have run first, and with its results cached the page
+    drew in less than the ~0.4 s after which Streamlit shows the icon (CI, 2026-12-04: no icon
+    in 30 s)."""
     from browser_helpers import RUNNING_ICON
 
-    page.goto(f"{app_url}/lessons?percent=175")
-    page.wait_for_selector(RUNNING_ICON, state="attached", timeout=30_000)
-    wait_idle(page)
-    # The run is over when the wait returns (Streamlit's own mark says so) and every chart was
-    # sent. Plotly's code is loaded by the first chart of a browser context, so on loaded cores
-    # the charts may still be mounting a moment after the run ended (seen twice in CI: 0 of 21).
-    assert (
-        page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state')")
-        == "notRunning"
-    )
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 20", timeout=30_000)
-    assert_no_exception(page)
+    with streamlit_server(ARTIFACTS_DIR / "streamlit-idle.log") as url:
+        page.goto(f"{url}/lessons?percent=175")
+        page.wait_for_selector(RUNNING_ICON, state="attached", timeout=30_000)
+        wait_idle(page)
+        # The run is over when the wait returns (Streamlit's own mark says so) and every chart
+        # was sent. Plotly's code is loaded by the first chart of a browser context, so on loaded
+        # cores the charts may still be mounting a moment after the run ended (seen twice in
+        # CI: 0 of 21).
+        state = "() => document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state')"
+        assert page.evaluate(state) == "notRunning"
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 20", timeout=30_000)
+        assert_no_exception(page)
