@@ -446,7 +446,6 @@ def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, ne
     """Steps a block through every update; E gets the effective rates."""
     steps, width = batch.steps, S.shape[3]
     names, groups = _groups(block_kinds)
-    advance = rule_loop(names)
     infos = [OPTIMIZERS[names[rule]] for rule, _, _ in groups]
     hyper = np.empty((max([1, *(len(info.hyper_keys) for info in infos)]), width))
     for info, (_, a, b) in zip(infos, groups, strict=True):
@@ -487,6 +486,7 @@ def _step_block(block_kinds, batch, block, S, G, E, L, base, plateau, record, ne
             one_pass(t0, t1, steps, sp, S, L, eta, base, hyper, *tracking)
 
     else:
+        advance = rule_loop(names)
 
         def call(t0, t1, c0, eta):  # eta: (rows, width) C-contiguous, row t − c0 for update t
             advance(t0, t1, c0, steps, *flags, *arguments, eta, *after)

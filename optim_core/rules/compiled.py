@@ -231,7 +231,7 @@ Sources {digest}
 
 from numba import njit
 
-from optim_core.kernel import record_events, tally
+from optim_core.kernel import record_events, tally, track_row
 from surfaces.compiled import FORMULAS, JIT
 from {module} import update
 {imports}
@@ -261,17 +261,12 @@ def advance(
 {updates}
         if events > 0:  # runs stop at row t or first come within tolerance
             record_events(t, S, L, False, diverged, last_pos, last_loss, first_hit, centre, half, threshold)
-    if t1 == steps:
+    if t1 == steps:  # the last row's loss, and its summary
         last = steps % 3
         x_, y_, f_ = S[last, 0, 0], S[last, 0, 1], L[last]
-        events = 0
         for r in range(runs):
-            x, y = x_[r], y_[r]
-            f = fdf(x, y, sp)[0]
-            f_[r] = f
-            events += tally(r, x, y, f, diverged, best, first_hit, cx, cy, hx, hy, threshold)
-        if events > 0:
-            record_events(steps, S, L, False, diverged, last_pos, last_loss, first_hit, centre, half, threshold)
+            f_[r] = fdf(x_[r], y_[r], sp)[0]
+        track_row(steps, S, L, False, diverged, last_pos, last_loss, best, first_hit, centre, half, threshold)
 '''
 
 
