@@ -513,3 +513,15 @@ def test_component_code_goes_without_comments_and_indentation():
     for unsafe in ("const s = `a\n  b`;", 'const u = "http:  // x";'):
         with pytest.raises(ValueError):
             compact_js(unsafe)
+
+
+def test_a_log_colour_bar_spanning_less_than_a_decade_reads_heights_not_their_logarithms():
+    """Lion on the neuron, weight decay × β2: every cell's f − f_min lies within 0.4307–0.4312.
+    The bar's ticks are those heights, told apart, not Plotly's own ticks of log₁₀ (−0.3651)."""
+    ticks = figures._power_ticks(-0.36565, -0.36514)
+    assert ticks["tickvals"][0] == -0.36565 and ticks["tickvals"][-1] == -0.36514
+    assert [float(t) for t in ticks["ticktext"]] == pytest.approx([10**v for v in ticks["tickvals"]], rel=1e-3)
+    assert len(set(ticks["ticktext"])) == len(ticks["ticktext"])
+    assert figures._power_ticks(-2.0, -2.0) == {"tickvals": [-2.0], "ticktext": ["0.01"]}
+    wide = figures._power_ticks(-3.2, 1.5)  # a decade or more: powers of ten, as before
+    assert wide["tickvals"] == [-3.0, -2.0, -1.0, 0.0, 1.0] and wide["ticktext"][0] == "10<sup>-3</sup>"

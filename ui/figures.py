@@ -174,9 +174,19 @@ MINIMUM_COLOUR = "#E69F00"  # Okabe-Ito orange, outlined: a mark, not an optimiz
 
 
 def _power_ticks(low: float, high: float) -> dict:
-    """Colour-bar ticks at powers of ten for a bar that shows log₁₀ of heights."""
-    if not np.isfinite(low) or not np.isfinite(high) or high - low < 1:
+    """Colour-bar ticks at powers of ten for a bar that shows log₁₀ of heights. A bar spanning
+    less than a decade has no power of ten to mark: its ticks are the heights themselves (Lion
+    on the neuron, weight decay × β2: Plotly's own ticks had read "−0.3651", a log₁₀ under a
+    title that promises heights)."""
+    if not np.isfinite(low) or not np.isfinite(high):
         return {}
+    if high - low < 1:
+        values = np.linspace(low, high, 5) if high > low else np.array([low])
+        for digits in range(3, 10):  # as few digits as tell the ticks apart
+            text = [f"{10.0**v:.{digits}g}" for v in values]
+            if len(set(text)) == len(text):
+                break
+        return {"tickvals": values.tolist(), "ticktext": text}
     powers = np.arange(np.ceil(low), np.floor(high) + 1)
     if powers.size > 8:
         powers = powers[:: int(np.ceil(powers.size / 8))]
