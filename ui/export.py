@@ -28,7 +28,12 @@ LAYOUT = (1280, 720)  # the page a figure is laid out on, then scaled to the sli
 PNG_SCALE = 3  # a 1280 × 720 slide as a 3840 × 2160 picture
 
 _lock = threading.Lock()
+_drawing = threading.Lock()  # one file at a time: a restart must not cut another's drawing
 _started = False
+# kaleido 1.5.1 sometimes calls its script in the tab's first JavaScript context, taken before
+# the tab's page has loaded: the export fails with this text (a fresh-clone CI, 2026-12-04; the
+# browser test of the download panel had failed so before, unexplained).
+NOT_LOADED = "kaleido_scopes is not defined"
 
 
 def browser() -> Path | None:
@@ -87,6 +92,26 @@ def figure_file(figure, fmt: str, size: str = "1280x720") -> bytes:
     _start()
     figure = figure if isinstance(figure, go.Figure) else go.Figure(figure)
     scale = width / LAYOUT[0] * (PNG_SCALE if fmt == "png" else 1)
-    with warnings.catch_warnings():  # "kopts is ignored if using a server": the server is ours
-        warnings.simplefilter("ignore", UserWarning)
-        return pio.to_image(figure, format=fmt, width=LAYOUT[0], height=LAYOUT[1], scale=scale)
+
+    def draw() -> bytes:
+        with warnings.catch_warnings():  # "kopts is ignored if using a server": the server is ours
+            warnings.simplefilter("ignore", UserWarning)
+            return pio.to_image(figure, format=fmt, width=LAYOUT[0], height=LAYOUT[1], scale=scale)
+
+    with _drawing:
+        try:
+            return draw()
+        except RuntimeError as error:  # kaleido's JavascriptError is one
+            if NOT_LOADED not in str(error):
+                raise
+            _restart()  # a new browser and tab, once
+            return draw()
+
+
+def _restart() -> None:
+    """kaleido's browser closed and started again (its tab had lost its page's script)."""
+    import kaleido
+
+    with _lock:
+        kaleido.stop_sync_server(silence_warnings=True)
+        kaleido.start_sync_server(silence_warnings=True)
