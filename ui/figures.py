@@ -272,12 +272,9 @@ def contour_figure(
     pixels = max(SURFACE_PIXELS, min(800, height - 100))
     picture, low, high, title = _picture_of(surface, grid, pixels)
     (x0, x1), (y0, y1) = surface.domain
-    fig = _Figure()
-    fig.add_layout_image(
-        source=picture, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
-        sizing="stretch", layer="below", name="surface",
-    )  # fmt: skip
-    fig.add_trace(
+    # The traces are made first and handed to the figure at once: added one by one, each
+    # addition checked the figure's list of traces again (4 of the figure's 8.6 ms).
+    traces = [
         _Scatter(  # the colour bar of the picture: one point, never seen
             x=[x0], y=[y0], mode="markers", name="surface", showlegend=False, hoverinfo="skip",
             marker={
@@ -286,14 +283,13 @@ def contour_figure(
                 "colorbar": {"title": {"text": title, "side": "right"}, "thickness": 14, "xpad": 4,
                              **(_power_ticks(low, high) if title == LOG_HEIGHT else {})},
             },
-        )
-    )  # fmt: skip
-    fig.add_trace(_value_under_pointer(surface, click))
+        ),
+        _value_under_pointer(surface, click),
+    ]  # fmt: skip
     if result is not None:
-        for i in range(len(result.runs)):
-            fig.add_trace(_path_trace(result, i, font_scale))
+        traces.extend(_path_trace(result, i, font_scale) for i in range(len(result.runs)))
         start = result.positions[:, 0]
-        fig.add_trace(
+        traces.append(
             _Scatter(
                 x=start[:, 0],
                 y=start[:, 1],
@@ -305,9 +301,9 @@ def contour_figure(
                 hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>",
             )
         )
-        fig.add_trace(diverged_trace(result, font_scale))
+        traces.append(diverged_trace(result, font_scale))
     if surface.minima:
-        fig.add_trace(
+        traces.append(
             _Scatter(
                 x=[m.x for m in surface.minima],
                 y=[m.y for m in surface.minima],
@@ -325,7 +321,15 @@ def contour_figure(
             )
         )
     if surface.saddles:
-        fig.add_trace(saddle_trace(surface, font_scale))
+        traces.append(saddle_trace(surface, font_scale))
+    animated = result is not None and animate
+    if animated:
+        traces.append(_heads_trace(result, font_scale))
+    fig = _Figure(data=traces)
+    fig.add_layout_image(
+        source=picture, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+        sizing="stretch", layer="below", name="surface",
+    )  # fmt: skip
     x_title, y_title = surface.info.axes
     _finish(
         fig, font_scale, height, height_scales=False,
@@ -337,8 +341,8 @@ def contour_figure(
         },
         clickmode="event",  # a click is read by ui.player; nothing is selected (or dimmed)
     )  # fmt: skip
-    if result is not None and animate:
-        return _with_animation(fig, result, font_scale, frames)
+    if animated:
+        return _with_frames(fig, result, frames)
     return fig
 
 
@@ -436,28 +440,31 @@ def animation_heads(result: Result) -> np.ndarray:
     return result.positions[np.arange(len(result.runs))[None, :], rows]
 
 
-def _with_animation(fig: go.Figure, result: Result, font_scale: float = 1.0, frames: bool = True) -> dict:
-    """Heads of every path, and with ``frames`` one frame per shown step moving them (the
-    controls are not in the figure, so an exported image holds the chart alone).
-
-    Returned as a plain figure dict: building the frames as graph objects would cost Plotly's
-    validation on every frame (about 100 ms for 80 frames), and they are plain data anyway.
-    """
-    colours = [run_style(result, i)["color"] for i in range(len(result.runs))]
-    heads = animation_heads(result)  # the last shown step is the last step
-    x, y = heads[-1].T
-    fig.add_trace(
-        _Scatter(
-            x=x, y=y, mode="markers", name="heads", meta="heads", showlegend=False,
-            marker={"size": 13 * font_scale, "color": colours, "line": {"width": 2, "color": "white"}},
-            hoverinfo="skip",
-        )
+def _heads_trace(result: Result, font_scale: float = 1.0) -> go.Scatter:
+    """Every path's head at the last step: what the animation (:func:`_with_frames`, ``ui.player``) moves."""
+    x, y = animation_heads(result)[-1].T  # the last shown step is the last step
+    return _Scatter(
+        x=x, y=y, mode="markers", name="heads", meta="heads", showlegend=False,
+        marker={"size": 13 * font_scale, "color": [run_style(result, i)["color"] for i in range(len(result.runs))],
+                "line": {"width": 2, "color": "white"}},
+        hoverinfo="skip",
     )  # fmt: skip
+
+
+def _with_frames(fig: go.Figure, result: Result, frames: bool = True) -> dict:
+    """The figure, whose last trace is :func:`_heads_trace`, as a plain figure dict, and with
+    ``frames`` one frame per shown step moving the heads (the controls are not in the figure,
+    so an exported image holds the chart alone).
+
+    A plain figure dict: building the frames as graph objects would cost Plotly's validation on
+    every frame (about 100 ms for 80 frames), and they are plain data anyway.
+    """
     head_index = len(fig.data) - 1
     spec = fig.to_dict()
     if not frames:
         return spec
     spec["frames"] = []
+    heads = animation_heads(result)
     for step, (fx, fy) in zip(animation_steps(result), heads.transpose(0, 2, 1), strict=True):
         frame_data = [{"x": _short(fx), "y": _short(fy)}]  # merged into the heads trace, its type kept
         spec["frames"].append({"data": frame_data, "traces": [head_index], "name": str(step)})
