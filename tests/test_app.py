@@ -536,7 +536,7 @@ def test_a_chart_is_the_pages_component_and_its_code_is_not_sent_with_it(monkeyp
     for element in components:
         assert "Plotly.react" not in element.proto.js_content and len(element.proto.js_content) < 600
         payload = json.loads(element.proto.bytes)
-        assert set(payload) == {"digest", "config", "code", "figure"} and payload["figure"]["data"]
+        assert set(payload) == {"digest", "chain", "config", "code", "figure"} and payload["figure"]["data"]
     sweep = open_app("pages/sweep.py")
     assert len(sweep.get("plotly_chart")) == 3  # the three maps report a click on a cell
     import ui.charts
@@ -558,6 +558,8 @@ def test_a_charts_payload_holds_plotlys_figure_and_a_digest_of_it():
     again = json.loads(chart_payload(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), "a-name"))
     other = json.loads(chart_payload(go.Figure(go.Scatter(x=[1, 2], y=[3, 5])), "a-name"))
     assert again["digest"] == payload["digest"] != other["digest"]
+    chained = json.loads(chart_payload(figure, "a-name", chain=7))
+    assert (chained["chain"], payload["chain"]) == (7, 0) and chained["digest"] == payload["digest"]
 
 
 @pytest.mark.parametrize("page", [*PAGES, "pages/lessons.py", "pages/schedules.py", "pages/sweep.py"])

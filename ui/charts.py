@@ -179,23 +179,29 @@ const late = () => new Promise((done) => setTimeout(done, 3000));  // a draw tha
 function inTurn(job) {
   window.optvizTurn = (window.optvizTurn || Promise.resolve())
     .then(() => Promise.race([job(), late()])).catch(() => {}).then(painted);
+  return window.optvizTurn;
 }
 export default function (component) {
   const data = component.data;  // chart_payload
   const gd = component.parentElement.querySelector(".optviz-chart");
-  if (gd.optvizData && gd.optvizData.digest === data.digest) return;
+  // A chart sent with a chain number tells the server once it is on the screen (show's on_drawn).
+  const told = () => {
+    if (data.chain && gd.optvizChain !== data.chain) { gd.optvizChain = data.chain; component.setTriggerValue("drawn", data.chain); }
+  };
+  if (gd.optvizData && gd.optvizData.digest === data.digest) { (gd.optvizDrawn || Promise.resolve()).then(told); return; }
   gd.optvizData = data;
   // Until its turn comes the chart keeps its height (the page does not jump as the charts above
   // it are drawn) and is marked pending (what a test or a screenshot waits for).
   gd.style.minHeight = (data.figure.layout || {}).height ? data.figure.layout.height + "px" : "";
   gd.dataset.optvizPending = "1";
   gd.onfullscreenchange = () => plotly().then((Plotly) => draw(Plotly, gd, gd.optvizData));
-  inTurn(() => plotly().then((Plotly) => {
+  gd.optvizDrawn = inTurn(() => plotly().then((Plotly) => {
     if (gd.optvizData !== data || !gd.isConnected) return;  // a newer figure came, or the chart left the page
     return draw(Plotly, gd, data);
   }).catch((error) => { gd.textContent = "This chart could not be drawn: " + error; }).finally(() => {
     if (gd.optvizData === data) delete gd.dataset.optvizPending;
   }));
+  gd.optvizDrawn.then(told);
 }
 """
 CHART_HTML = '<div class="optviz-chart"></div>'
@@ -230,30 +236,33 @@ def figure_json(figure) -> str:
     return plotly.io.to_json(figure, validate=False)
 
 
-def chart_payload(figure, name: str) -> bytes:
+def chart_payload(figure, name: str, chain: int = 0) -> bytes:
     """What the chart component gets: one JSON document as bytes, with the figure as plotly
     writes it (as bytes it goes as it is: as a dict Streamlit would write it again with a space
     after every comma and colon), its config, the URL of the component's code and a digest of
-    it all (an unchanged chart is not drawn again)."""
+    it all (an unchanged chart is not drawn again). ``chain``, outside the digest: see :func:`show`."""
     rest = json.dumps({"config": chart_config(name), "code": code_url("chart", chart_code())}, separators=(",", ":"))
     spec = figure_json(figure)
     digest = hashlib.sha1((rest + spec).encode()).hexdigest()[:16]
-    return f'{{"digest":"{digest}",{rest[1:-1]},"figure":{spec}}}'.encode()
+    return f'{{"digest":"{digest}","chain":{int(chain)},{rest[1:-1]},"figure":{spec}}}'.encode()
 
 
-def show(figure, key: str, name: str, container=None, **options):
+def show(figure, key: str, name: str, container=None, chain: int = 0, on_drawn=None, **options):
     """Draw ``figure`` (a go.Figure or a plain figure dict) as built in ui.figures; the export
     panel (:func:`export_panel`) offers it as a file named ``name``.
 
     Drawn by the page's chart component (kept from run to run, redrawn with Plotly.react); a
-    chart that reports a selection (``on_select``) is Streamlit's own plotly_chart."""
+    chart that reports a selection (``on_select``) is Streamlit's own plotly_chart. With a
+    ``chain`` number other than 0, the browser calls ``on_drawn`` (a callback, before the next
+    run) once the chart is on the screen, drawn anew or unchanged: once per number."""
     replaced = served_pictures(figure, key)
     st.session_state.setdefault(EXPORTS, {})[name] = (figure, replaced)
     target = st if container is None else container
     if options or plotly_chunk() is None:
         return target.plotly_chart(figure, key=key, theme=None, config=chart_config(name), **options)
+    callbacks = {} if on_drawn is None else {"on_drawn_change": on_drawn}
     with contextlib.nullcontext() if container is None else container:
-        _chart()(key=key, data=chart_payload(figure, name))
+        _chart()(key=key, data=chart_payload(figure, name, chain), **callbacks)
     return None
 
 

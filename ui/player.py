@@ -138,6 +138,7 @@ def player(
     report_height: bool = False,
     interval_ms: int = 60,
     on_click=None,
+    on_report=None,
 ) -> None:
     """Mount the controls for the heads of chart ``chart_key`` (its trace named "heads"):
     ``heads[k]`` holds every run's head (x, y) at ``steps[k]``, sent as float32 (4 kB for 80
@@ -145,7 +146,8 @@ def player(
 
     ``scene`` names what the chart shows: a new one (a new chart, heads at the last step) sets
     the controls back to the last step too. With ``report_height`` the browser reports its
-    window's height once (and after a resize by more than 40 px): :func:`screen_height` reads it.
+    window's height once (and after a resize by more than 40 px): :func:`screen_height` reads it,
+    and ``on_report`` (if given) runs before the run that report brings.
     With ``on_click``, a click on the plot calls it (before the next run); :func:`clicked_point`
     then gives the point clicked, in the chart's data coordinates.
     """
@@ -156,7 +158,9 @@ def player(
         "report": report_height, "known": screen_height(key), "click": on_click is not None,
     }  # fmt: skip
     callbacks = {"on_start_change": on_click} if on_click is not None else {}
-    mount(_component(), key, data, code_url("player", PLAYER_JS), on_viewport_change=_reported, **callbacks)
+    mount(
+        _component(), key, data, code_url("player", PLAYER_JS), on_viewport_change=on_report or _reported, **callbacks
+    )
 
 
 def clicked_point(key: str) -> tuple[float, float] | None:
