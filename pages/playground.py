@@ -43,6 +43,7 @@ route_through_app()
 
 ss = st.session_state
 NO_SCRUB = "off"
+CONTROLS = "pg_controls"  # the sidebar's controls' fragment
 CONVENTION_HELP = (
     "**lecture**: the rules as the lecture notes and the original papers write them (momentum's "
     "velocity carries η: u ← βu + ηg). **pytorch**: the rules of torch.optim and its schedulers, so "
@@ -137,22 +138,36 @@ def state_from_widgets() -> PlaygroundState:
 
 
 # ----- callbacks (run before the script, so they may change widget values) -----------------------
+# The sidebar's controls are a fragment of their own (draw_controls): a control's change reruns
+# that fragment alone unless its callback says otherwise. A control that changes the sidebar
+# itself (a surface, an optimizer, the convention, a run added) reruns the page (rerun_page);
+# one that changes only numbers, the views (rerun_views).
+def rerun_page() -> None:
+    """The whole page reruns: a control changed what the sidebar shows, or a control of the
+    views wrote a value into one of the sidebar (which would keep showing, and later send back,
+    the old value)."""
+    st.rerun()
+
+
 def on_surface_change() -> None:
     surface = ss["pg_surface"]
     start = CATALOG[surface]({p.name: p.default for p in CATALOG[surface].info.params}).starts[0]
     ss["pg_start_x"], ss["pg_start_y"] = float(start[0]), float(start[1])
     for rid in ss["pg_runs"]:
         ss[f"pg_run{rid}_lr"] = starting_rate(surface, ss[f"pg_run{rid}_name"])
+    rerun_page()
 
 
 def on_add_run() -> None:
     name = ss["pg_add"]
     same = sum(ss[f"pg_run{rid}_name"] == name for rid in ss["pg_runs"])
     add_run(name, {"lr": starting_rate(ss["pg_surface"], name)}, f"{name} {same + 1}" if same else "")
+    rerun_page()
 
 
 def on_remove_run(rid: int) -> None:
     ss["pg_runs"] = [r for r in ss["pg_runs"] if r != rid]
+    rerun_page()
 
 
 def on_optimizer_change(rid: int) -> None:
@@ -160,12 +175,7 @@ def on_optimizer_change(rid: int) -> None:
     for param in OPTIMIZERS[name].params:
         ss[f"pg_run{rid}_{param.name}"] = param.default
     ss[f"pg_run{rid}_lr"] = starting_rate(ss["pg_surface"], name)
-
-
-def rerun_page() -> None:
-    """A control of the views (in their fragment) wrote a value into a control of the sidebar:
-    the whole page reruns, or the sidebar would keep showing, and later send back, the old value."""
-    st.rerun()
+    rerun_page()
 
 
 def on_contour_click() -> None:
@@ -209,6 +219,7 @@ def on_upload() -> None:
         return
     ss.pop("pg_upload_error", None)
     seed_widgets(PlaygroundState.from_scenario(scenario, presentation=bool(ss.get(PRESENT))))
+    rerun_page()
 
 
 # ----- the URL is the state: read it on the first load, and whenever another page (the Sweep)
@@ -274,7 +285,12 @@ def prepare_controls() -> None:
     prepare_steps(PLAYGROUND_STEPS, "pg_steps")
 
 
+@st.fragment(key=CONTROLS)
 def draw_controls() -> None:
+    """The sidebar's controls, a fragment: a control's change reruns what it changes (the
+    callbacks above), and a run of the views alone is one run (a callback's rerun of a fragment
+    ends the run the change began: a run of the page began, the browser marked every element of
+    the page as changing, and drew the contour ~10 ms later)."""
     with controls_box, st.container(key="tut-surface"):
         keyed(
             st.selectbox,
@@ -295,7 +311,8 @@ def draw_controls() -> None:
     with controls_box, st.container(key="tut-steps"):
         steps_control(PLAYGROUND_STEPS, "pg_steps", "Steps", on_change=rerun_views)
     with controls_box, st.container(key="tut-convention"):
-        keyed(st.radio, "Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP)
+        keyed(st.radio, "Convention", CONVENTIONS, key="pg_convention", horizontal=True, help=CONVENTION_HELP,
+              on_change=rerun_page)  # fmt: skip
 
     with controls_box, st.container(key="tut-optimizers"):
         st.subheader("Optimizers")
@@ -322,6 +339,7 @@ def draw_controls() -> None:
                     "label",
                     key=f"pg_run{rid}_label",
                     max_chars=40,
+                    on_change=rerun_page,
                     help="tells two runs of one optimizer apart",
                 )
                 st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
@@ -344,6 +362,7 @@ def draw_controls() -> None:
             list(SCHEDULES),
             key="pg_schedule",
             format_func=lambda n: SCHEDULES[n].display_name,
+            on_change=rerun_page,
         )
         for param, key in schedule_params(schedule_name):
             param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views)
@@ -370,21 +389,18 @@ if not ss["pg_runs"]:
     st.stop()
 
 
-def valid_state() -> tuple[PlaygroundState, str] | None:
+def valid_state() -> tuple[tuple[PlaygroundState, str] | None, str | None]:
     """The controls' scene, checked and run, and its scenario; kept as the last valid one. Bad
-    input changes nothing: a message says what is wrong and the last valid scene stays (None
-    before there is one)."""
+    input changes nothing: the last valid scene stays (None before there is one), and the
+    second value says what is wrong (None if nothing is)."""
     try:
         state = state_from_widgets()
         scenario_json = state.scenario().validate().to_json()
         run_scenario(scenario_json)  # whatever the core refuses at run time is refused here, before it is kept
         ss["pg_last_valid"] = (state, scenario_json)
     except SpecError as error:
-        st.error(f"Not applied: {inert(str(error))}")
-        if "pg_last_valid" not in ss:
-            return None
-        st.caption("Showing the last valid settings.")
-    return ss["pg_last_valid"]
+        return ss.get("pg_last_valid"), f"Not applied: {inert(str(error))}"
+    return ss["pg_last_valid"], None
 
 
 def write_url(state: PlaygroundState) -> None:
@@ -474,37 +490,128 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
     write_url(replace(state, selected_step=None if chosen is None or chosen >= state.steps else int(chosen)))
 
 
-VIEWS = "pg_views"  # the views' fragment
+CONTOUR, VIEWS = "pg_contour_view", "pg_views"  # the views' two fragments
+CHAIN = "pg_chain"  # session state: the number of the last run of the contour's fragment alone
+
+
+def contour_wanted() -> bool:
+    view = ss.get("pg_tutorial", Tutorial()).view
+    return view is None or view == "contour"
 
 
 def rerun_views() -> None:
     """The callback of a control whose change leaves the sidebar as it is (a rate, β, the steps,
-    the start): the views rerun alone. A rerun of the page sent the sidebar's 60-odd elements
-    again, and the browser rendered them before it drew the contour (README, "Instant")."""
+    the start): the views rerun alone, the contour first. Its fragment reruns alone and is sent
+    on its own; once the browser shows it, :func:`on_contour_drawn` reruns the other views. One
+    run of them all sent the contour with 40-odd other elements, and the browser drew it only
+    after the last of them (README, "Instant"). A page without the contour reruns them together."""
+    if not contour_wanted():
+        st.rerun([CONTOUR, VIEWS])
+    ss[CHAIN] = ss.get(CHAIN, 0) + 1
+    ss["pg_chain_pending"] = True
+    st.rerun(CONTOUR)
+
+
+def on_contour_drawn() -> None:
+    """The browser shows the contour of a run of its fragment alone: the other views now."""
     st.rerun(VIEWS)
 
 
-@st.fragment(key=VIEWS)
-def views() -> None:
-    """Every chart and table of the scene, from the controls' values, and the URL. A fragment:
-    a control that changes only numbers reruns it alone (:func:`rerun_views`); a change of the
-    sidebar's own controls (a surface, an optimizer, a run added) reruns the page.
+def scene_name(state: PlaygroundState, result) -> str:
+    return " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
 
-    What the views are built from stays local: Streamlit keeps a closed session for a while,
-    and through its callbacks this script's globals, so a result held there would outlive the
-    cache's budget and idle expiry."""
-    current = valid_state()
-    if current is None:
+
+def charts_shown(state: PlaygroundState) -> tuple:
+    only = state.tutorial.view
+    return tuple((view, key) for view, key in CHARTS if only is None or only == view)
+
+
+@st.fragment(key=CONTOUR)
+def contour_view(head, left) -> None:
+    """The scene checked (a message above the views if it is not), the contour and the URL:
+    the views' first fragment, in the page's containers ``head`` and ``left``. It holds the
+    contour alone: each element a run sends after it is one more message the browser takes in
+    before it draws the contour. What the views are built from stays local: Streamlit keeps a
+    closed session for a while, and through its callbacks this script's globals, so a result
+    held there would outlive the cache's budget and idle expiry."""
+    chain = ss[CHAIN] if ss.pop("pg_chain_pending", False) else 0
+    current, problem = valid_state()
+    # A fragment may write in a container of the page only where it wrote in the page's last
+    # run: the contour's place and the messages' are written in every run.
+    if current is not None:
+        draw_contour(left, *current, chain)
+    elif contour_wanted():
+        left.empty()
+    box = head.empty()  # nothing on the screen while nothing is wrong
+    if problem:
+        with box.container():
+            st.error(problem)
+            if current is not None:
+                st.caption("Showing the last valid settings.")
+
+
+def draw_contour(left, state: PlaygroundState, scenario_json: str, chain: int) -> None:
+    result = run_scenario(scenario_json)
+    if contour_wanted():
+        with left:
+            show(
+                contour_figure(
+                    # The run's own surface, cached with it: a surface built anew would find a typed
+                    # function's minima and saddles again (surfaces.stationary, up to 22 ms) per rerun.
+                    result.surface, result, grid=surface_grid(state.surface), font_scale=font_scale, phone=on_phone(),
+                    height=presentation_contour_height(screen_height("pg_player")) if present else None,
+                    clickable=True, frames=False,
+                ),
+                "pg_contour", export_name("playground", "contour", scene_name(state, result)),
+                chain=chain, on_drawn=on_contour_drawn,
+            )  # fmt: skip
+    write_url(state)
+
+
+def scrub_row(place, state: PlaygroundState, scenario_json: str, labels: list[str]) -> dict:
+    """The scrub's choice and bar in ``place``: one quantity at many values, moved in the
+    browser. The axis extents the charts hold while it moves them ({} without a scrub)."""
+    choices = {NO_SCRUB: "Scrub: off", **{str(t): f"Scrub {describe(t, labels)}" for t in targets(state.scenario())}}
+    if ss.get("pg_scrub") not in choices:
+        ss["pg_scrub"] = NO_SCRUB
+    scrub_col, bar_col = place.columns([1, 3], vertical_alignment="bottom")
+    keyed(scrub_col.selectbox,
+        "Scrub", list(choices), key="pg_scrub", format_func=choices.__getitem__, label_visibility="collapsed",
+        help="Pick a value to drag: every path, loss and rate moves while you drag (41 values or "
+        "more, computed at once). Letting go sets the value.", on_change=rerun_views,
+    )  # fmt: skip
+    if state.scrub is None or not charts_shown(state):
+        return {}
+    try:
+        scenario = state.scenario()
+        target = parse_target(state.scrub, scenario)
+        centre = held_centre("pg_scrub_centres", state.scrub, current_value(scenario, target))
+        view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), charts_shown(state), centre)
+    except SpecError as error:
+        bar_col.warning(f"No scrub: {inert(str(error))}")
+        return {}
+    ss["pg_scrub_live"] = (target, [*view["values"]])
+    with bar_col:
+        scrub_bar(view, "pg_scrub_bar", on_scrub_release, font_scale)
+    return extent
+
+
+@st.fragment(key=VIEWS)
+def other_views(head, left, right) -> None:
+    """Every view but the contour, from the scene the contour's fragment checked (it runs
+    first): the loss and distance in the page's container ``right`` (beside the contour), the
+    rest below. A fragment:
+    a control that changes only numbers reruns it after the contour (:func:`rerun_views`); a
+    change of the sidebar's own controls (a surface, an optimizer, a run added) reruns the page."""
+    current = ss.get("pg_last_valid")
+    if current is None:  # the places it writes in, kept (see contour_view)
+        for place in (head, left, right):
+            place.empty()
         return
     state, scenario_json = current
-    write_url(state)
     result = run_scenario(scenario_json)
-    # The run's own surface, cached with it: a surface built anew would find a typed function's
-    # minima and saddles again (surfaces.stationary, up to 22 ms) on every rerun.
     surface = result.surface
-    grid = surface_grid(state.surface)
-
-    scene = " ".join([state.surface.split(":")[0], *(r.optimizer for r in result.runs)])
+    scene = scene_name(state, result)
 
     def name(view: str) -> str:
         """Export file name: page, view and scene (surface and optimizers)."""
@@ -515,22 +622,6 @@ def views() -> None:
     def wanted(view: str) -> bool:
         return only is None or only == view
 
-    # The contour goes first, then the scrub row above it (its place is kept).
-    scrub_place = st.container(key="tut-scrub")
-    # Presenting, the sidebar is hidden and the page is wide: a square plot in three fifths of
-    # it left most of its figure empty at 1920 px (23 %), half of it leaves less. One view alone
-    # takes the page's width.
-    left, right = (st.container(), st.container()) if only else st.columns([1, 1] if present else [3, 2])
-    if wanted("contour"):
-        with left:
-            show(
-                contour_figure(
-                    surface, result, grid=grid, font_scale=font_scale, phone=on_phone(),
-                    height=presentation_contour_height(screen_height("pg_player")) if present else None,
-                    clickable=True, frames=False,
-                ),
-                "pg_contour", name("contour"),
-            )  # fmt: skip
     link_for_students(state)
     if schedule_name != "constant" and not present:
         with st.sidebar:
@@ -546,36 +637,12 @@ def views() -> None:
             except SpecError as error:
                 st.caption(inert(str(error)))
 
-    # ----- scrub: one quantity at many values, moved in the browser ---------------------------------
-    scenario = state.scenario()
-    labels = [run.label for run in result.runs]
-    choices = {NO_SCRUB: "Scrub: off", **{str(t): f"Scrub {describe(t, labels)}" for t in targets(scenario)}}
-    if ss.get("pg_scrub") not in choices:
-        ss["pg_scrub"] = NO_SCRUB
-    scrub_col, bar_col = scrub_place.columns([1, 3], vertical_alignment="bottom")
-    keyed(scrub_col.selectbox,
-        "Scrub", list(choices), key="pg_scrub", format_func=choices.__getitem__, label_visibility="collapsed",
-        help="Pick a value to drag: every path, loss and rate moves while you drag (41 values or "
-        "more, computed at once). Letting go sets the value.",
-    )  # fmt: skip
-    extent: dict = {}
-    charts_here = tuple((view, key) for view, key in CHARTS if wanted(view))
-    if state.scrub is not None and charts_here:
-        try:
-            target = parse_target(state.scrub, scenario)
-            centre = held_centre("pg_scrub_centres", state.scrub, current_value(scenario, target))
-            view, extent = scrub_view(scenario_json, state.scrub, describe(target, labels), charts_here, centre)
-            ss["pg_scrub_live"] = (target, [*view["values"]])
-            with bar_col:
-                scrub_bar(view, "pg_scrub_bar", on_scrub_release, font_scale)
-        except SpecError as error:
-            bar_col.warning(f"No scrub: {inert(str(error))}")
-
+    extent = scrub_row(head.container(key="tut-scrub"), state, scenario_json, [run.label for run in result.runs])
     if wanted("contour"):
         with left:
             player(
                 "pg_contour", animation_steps(result), animation_heads(result), "pg_player", font_scale, scene=scenario_json,
-                report_height=present, on_click=on_contour_click,
+                report_height=present, on_click=on_contour_click, on_report=rerun_views,
             )  # fmt: skip
             st.caption(markers_caption(surface, result))
     offer_race(name("race"), lambda: run_scenario(scenario_json), scenario_json)
@@ -593,6 +660,7 @@ def views() -> None:
         with left:
             show(effective_lr_figure(result, font_scale, extent.get("effective")), "pg_eff", name("effective-rate"))
             st.caption(EFFECTIVE_RATE)
+    grid = surface_grid(state.surface)
     if only == "3d":
         show(surface3d_figure(surface, result, grid=grid, font_scale=font_scale), "pg_3d", name("3d"))
     elif only is None:
@@ -630,6 +698,13 @@ def views() -> None:
     )
 
 
-views()  # the contour first: what a run sends first, the browser renders first
+# The views' places: the scene's messages and the scrub's row, the contour beside the loss and
+# distance, the rest below (in the views' own fragment). Presenting, the sidebar is hidden and
+# the page is wide: a square plot in three fifths of it left most of its figure empty at
+# 1920 px (23 %), half of it leaves less. One view alone takes the page's width.
+head = st.container()
+left, right = (st.container(), st.container()) if tutor.view else st.columns([1, 1] if present else [3, 2])
+contour_view(head, left)  # the contour first: what a run sends first, the browser renders first
+other_views(head, left, right)
 draw_top()
 draw_controls()

@@ -641,6 +641,71 @@ def test_a_keypress_reruns_the_views_alone_and_a_full_rerun_sends_the_contour_fi
     assert_no_exception(page)
 
 
+def _runs(events: list) -> list[dict]:
+    """The websocket's traffic in order, cut into the server's runs: each run's charts (by key)
+    and whether the browser sent anything between it and the run before it."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    runs, sent = [], False
+    for direction, frame in events:
+        if direction == "sent":
+            sent = True
+            continue
+        message = ForwardMsg()
+        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        kind = message.WhichOneof("type")
+        if kind == "new_session" and (not runs or runs[-1]["charts"]):
+            runs.append({"charts": [], "after_browser": sent})
+            sent = False
+        elif kind == "new_session":  # the run before ended as it began (a callback asked for another)
+            runs[-1]["after_browser"] |= sent
+            sent = False
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element" and runs:
+            element = message.delta.new_element
+            if (
+                element.WhichOneof("type") == "bidi_component"
+                and element.bidi_component.component_name == "optviz_chart"
+            ):
+                runs[-1]["charts"].append(element.bidi_component.id.rsplit("pg_", 1)[-1])
+    return [run for run in runs if run["charts"]]
+
+
+def test_a_keypress_draws_the_contour_in_a_run_of_its_own_and_the_other_views_follow_it(page: Page, app_url):
+    """A control that changes numbers (here the steps) reruns the contour's fragment alone: that
+    run sends the contour and no other chart. Once the browser has drawn it, the browser asks
+    for the other views, and a second run sends them: the loss, the distance and the effective
+    rate change, and the inspected step's slider reaches the new last step (it did not when the
+    views' nested fragment sat in a container of the page's)."""
+    events: list = []
+    page.on(
+        "websocket",
+        lambda socket: (
+            socket.on("framereceived", lambda frame: events.append(("received", frame))),
+            socket.on("framesent", lambda frame: events.append(("sent", frame))),
+        ),
+    )
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
+    wait_for_app(page)
+    charts = page.locator(".js-plotly-plot")
+    before = [charts.nth(k).evaluate(DIGEST_JS) for k in range(4)]
+    events.clear()
+    thumb = slider(page, "Steps")
+    thumb.focus()
+    thumb.press("ArrowRight")
+    wait_for_change(page, before[0])
+    wait_idle(page)
+    for k in (1, 2, 3):
+        wait_for_change(page, before[k], index=k)
+    runs = _runs(events)
+    assert [run["charts"] for run in runs[:2]] == [["contour"], ["loss", "distance", "eff", "inspect"]], runs
+    assert runs[1]["after_browser"], "the other views ran before the browser had drawn the contour"
+    inspect = slider(page, "Inspect step")
+    expect(inspect).to_have_attribute("max", "510")
+    expect(inspect).to_have_attribute("value", "510")
+    assert "steps=510" in page.url
+    assert_no_exception(page)
+
+
 def test_a_schedule_parameter_redraws_the_sidebars_preview_in_place(page: Page, app_url):
     """The η_t preview sits in the sidebar but is drawn by the views' fragment: a key press on a
     schedule's parameter reruns the fragment alone, which draws the preview again in its place
