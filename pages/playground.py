@@ -219,7 +219,6 @@ def on_upload() -> None:
         return
     ss.pop("pg_upload_error", None)
     seed_widgets(PlaygroundState.from_scenario(scenario, presentation=bool(ss.get(PRESENT))))
-    rerun_page()
 
 
 # ----- the URL is the state: read it on the first load, and whenever another page (the Sweep)
@@ -370,6 +369,12 @@ def draw_controls() -> None:
             st.number_input, "Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1,
             on_change=rerun_views,
         )  # fmt: skip
+
+
+def draw_scenario() -> None:
+    """Restoring a scenario, outside the controls' fragment: a file restored reruns the page (a
+    rerun asked for by the uploader's callback itself was seen to leave a browser test's page
+    running for a minute, two runs in three of the suite)."""
     with controls_box, st.container(key="tut-scenario"):
         st.subheader("Scenario")
         st.file_uploader("Restore a scenario (JSON)", type=["json"], key="pg_upload", on_change=on_upload)
@@ -385,6 +390,7 @@ surface_info = CATALOG[surface_name].info
 if not ss["pg_runs"]:
     draw_top()
     draw_controls()
+    draw_scenario()
     st.info("Add at least one optimizer in the sidebar to see its path.")
     st.stop()
 
@@ -708,3 +714,4 @@ contour_view(head, left)  # the contour first: what a run sends first, the brows
 other_views(head, left, right)
 draw_top()
 draw_controls()
+draw_scenario()

@@ -58,10 +58,19 @@ IDLE_JS = f"""() => {{ const app = document.querySelector('[data-testid="stApp"]
 def wait_idle(page: Page, timeout: float = 60_000, settle: int = 150) -> None:
     """Wait until no script runs and nothing on the page is stale, twice ``settle`` ms apart
     (a rerun that a widget queues starts a moment after the previous one ends)."""
-    for _ in range(2):
+    try:
+        for _ in range(2):
+            page.wait_for_function(IDLE_JS, timeout=timeout)
+            page.wait_for_timeout(settle)
         page.wait_for_function(IDLE_JS, timeout=timeout)
-        page.wait_for_timeout(settle)
-    page.wait_for_function(IDLE_JS, timeout=timeout)
+    except PlaywrightTimeout:
+        info = page.evaluate("""() => { const app = document.querySelector('[data-testid="stApp"]');
+          return [app && app.getAttribute('data-test-script-state'), app && app.getAttribute('data-test-connection-state'),
+            !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'),
+            Array.from(document.querySelectorAll('[data-stale="true"]')).map(e => (e.getAttribute('data-testid')||'') + ':' + (e.className||'').slice(0,80) + ':' + e.innerText.slice(0, 50)),
+            Array.from(document.querySelectorAll('[data-optviz-pending]')).map(e => e.parentElement && e.parentElement.parentElement ? e.parentElement.parentElement.className.slice(0, 80) : '?')]; }""")
+        page.screenshot(path=str(ARTIFACTS_DIR / "idle-timeout.png"), full_page=True)
+        raise AssertionError(f"never idle: {info}") from None
 
 
 def chart_digest(page: Page, index: int = 0) -> str:

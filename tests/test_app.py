@@ -534,7 +534,7 @@ def test_a_chart_is_the_pages_component_and_its_code_is_not_sent_with_it(monkeyp
     components = [e for e in at.get("bidi_component") if e.proto.component_name == "optviz_chart"]
     assert len(components) == 5 and not at.get("plotly_chart")
     for element in components:
-        assert "Plotly.react" not in element.proto.js_content and len(element.proto.js_content) < 600
+        assert "Plotly.react" not in element.proto.js_content and len(element.proto.js_content) < 700
         payload = json.loads(element.proto.bytes)
         assert set(payload) == {"digest", "chain", "config", "code", "figure"} and payload["figure"]["data"]
     sweep = open_app("pages/sweep.py")
