@@ -500,9 +500,13 @@ CONTOUR, VIEWS = "pg_contour_view", "pg_views"  # the views' two fragments
 CHAIN = "pg_chain"  # session state: the number of the last run of the contour's fragment alone
 
 
+def shown(view: str, only: str | None) -> bool:
+    """Whether a page showing ``only`` (a student's link's one view; None: every view) shows ``view``."""
+    return only is None or only == view
+
+
 def contour_wanted() -> bool:
-    view = ss.get("pg_tutorial", Tutorial()).view
-    return view is None or view == "contour"
+    return shown("contour", ss.get("pg_tutorial", Tutorial()).view)
 
 
 def rerun_views() -> None:
@@ -528,8 +532,7 @@ def scene_name(state: PlaygroundState, result) -> str:
 
 
 def charts_shown(state: PlaygroundState) -> tuple:
-    only = state.tutorial.view
-    return tuple((view, key) for view, key in CHARTS if only is None or only == view)
+    return tuple((view, key) for view, key in CHARTS if shown(view, state.tutorial.view))
 
 
 @st.fragment(key=CONTOUR)
@@ -626,7 +629,7 @@ def other_views(head, left, right) -> None:
     only = state.tutorial.view  # a student's link may show one view alone
 
     def wanted(view: str) -> bool:
-        return only is None or only == view
+        return shown(view, only)
 
     link_for_students(state)
     if schedule_name != "constant" and not present:
