@@ -4,7 +4,7 @@ import streamlit as st
 
 from optim_core.lessons import LESSONS
 from ui import tutorial
-from ui.charts import begin_page, export_panel, redraw_after_resize
+from ui.charts import begin_page, export_panel, page_scripts
 from ui.present import presenting
 from ui.warm import after_first_page, freeze_what_is_loaded, wait_for_engine
 
@@ -25,11 +25,17 @@ tutor, _ = tutorial.parse(link, lessons=tuple(lesson.key for lesson in LESSONS))
 locked = tutor.locked or "sidebar" in tutor.hide
 page = st.navigation(PAGES, position="hidden" if locked else "top" if presenting() else "sidebar")
 begin_page()
-wait_for_engine()  # make run: the first loop compiles beside the starting server (ui/warm.py)
-page.run()
-with st.container(key="tut-downloads-panel"):  # a student's link may hide it with the downloads
+# The page, then what every page has below it. The foot's scripts are sent first and the
+# downloads panel last, yet both sit below the page.
+body, foot = st.container(), st.container()
+panel = foot.container(key="tut-downloads-panel")  # a student's link may hide it with the downloads
+with foot:
+    page_scripts()  # legends back in place after a resize; Plotly loaded while the page runs
+with body:
+    wait_for_engine()  # make run: the first loop compiles beside the starting server (ui/warm.py)
+    page.run()
+with panel:
     export_panel()  # any chart of the page as a file for slides
-redraw_after_resize()  # legends back in place after the window's size changes
 after_first_page()  # make run: the engine's other loops compile now, after the first page
 # Streamlit collects garbage after every run: frozen, the loaded modules' objects are not rescanned.
 freeze_what_is_loaded()

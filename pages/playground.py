@@ -14,7 +14,7 @@ from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
 from spec_strings import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
-from ui.charts import export_name, offer_race, show, show_table
+from ui.charts import browser_answers, export_name, offer_race, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
 from ui.controls import explicit, hold, keyed, param_control, prepare_control, prepare_steps, steps_control
 from ui.figures import (
@@ -497,7 +497,9 @@ def at_one_step(state: PlaygroundState, scenario_json: str, font_scale: float, s
 
 
 CONTOUR, VIEWS = "pg_contour_view", "pg_views"  # the views' two fragments
-CHAIN = "pg_chain"  # session state: the number of the last run of the contour's fragment alone
+CHAIN = "pg_chain"  # session state: the number of the last contour sent with a chain
+VIEWS_WAIT = "pg_views_wait"  # session state: this run's other views follow the contour's drawing
+VIEWS_DRAWN = "pg_views_drawn"  # session state: the other views have been drawn in this session
 
 
 def shown(view: str, only: str | None) -> bool:
@@ -522,6 +524,20 @@ def rerun_views() -> None:
     st.rerun(CONTOUR)
 
 
+def first_view_chain() -> int:
+    """The chain number of a session's first view of the page, drawn by a browser: the page's
+    run sends the contour and the other views' places, and the views follow once the browser
+    shows it (as after a keypress). In that first run the browser also loads and starts Plotly
+    (0.8 s of one core here) while the server builds; each element more the run sends is one
+    more the browser renders before it. Without a browser to answer (AppTest) every view is
+    drawn in the page's run."""
+    if ss.get(VIEWS_DRAWN) or not contour_wanted() or not browser_answers():
+        return 0
+    ss[CHAIN] = ss.get(CHAIN, 0) + 1
+    ss[VIEWS_WAIT] = True
+    return ss[CHAIN]
+
+
 def on_contour_drawn() -> None:
     """The browser shows the contour of a run of its fragment alone: the other views now."""
     st.rerun(VIEWS)
@@ -543,8 +559,8 @@ def contour_view(head, left) -> None:
     before it draws the contour. What the views are built from stays local: Streamlit keeps a
     closed session for a while, and through its callbacks this script's globals, so a result
     held there would outlive the cache's budget and idle expiry."""
-    chain = ss[CHAIN] if ss.pop("pg_chain_pending", False) else 0
     current, problem = valid_state()
+    chain = ss[CHAIN] if ss.pop("pg_chain_pending", False) else first_view_chain() if current else 0
     # A fragment may write in a container of the page only where it wrote in the page's last
     # run: the contour's place and the messages' are written in every run.
     if current is not None:
@@ -561,6 +577,11 @@ def contour_view(head, left) -> None:
 
 def draw_contour(left, state: PlaygroundState, scenario_json: str, chain: int) -> None:
     result = run_scenario(scenario_json)
+    # The race is offered with the contour: a first view's other views come in a later run, and
+    # the export panel, drawn in the page's run, names the race in its title.
+    offer_race(
+        export_name("playground", "race", scene_name(state, result)), lambda: run_scenario(scenario_json), scenario_json
+    )
     if contour_wanted():
         with left:
             show(
@@ -613,10 +634,13 @@ def other_views(head, left, right) -> None:
     a control that changes only numbers reruns it after the contour (:func:`rerun_views`); a
     change of the sidebar's own controls (a surface, an optimizer, a run added) reruns the page."""
     current = ss.get("pg_last_valid")
-    if current is None:  # the places it writes in, kept (see contour_view)
-        for place in (head, left, right):
+    if current is None or ss.pop(VIEWS_WAIT, False):  # the places it writes in, kept (see contour_view)
+        for place in (head, left, right, link_box):
             place.empty()
+        if current is not None and schedule_name != "constant" and not present:
+            st.sidebar.empty()  # the schedule's preview
         return
+    ss[VIEWS_DRAWN] = True
     state, scenario_json = current
     result = run_scenario(scenario_json)
     surface = result.surface
@@ -654,7 +678,6 @@ def other_views(head, left, right) -> None:
                 report_height=present, on_click=on_contour_click, on_report=rerun_views,
             )  # fmt: skip
             st.caption(markers_caption(surface, result))
-    offer_race(name("race"), lambda: run_scenario(scenario_json), scenario_json)
     with right:
         if wanted("loss"):
             show(loss_figure(result, font_scale, extent.get("loss")), "pg_loss", name("loss"))

@@ -100,7 +100,7 @@ def test_page_at_1920_in_both_modes(page: Page, app_url, path):
         assert controls["y"] + controls["height"] <= 1080
 
 
-LEGEND_CLEARANCE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+LEGEND_CLEARANCE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => gd.checkVisibility()).map(gd => {
   const legend = gd.querySelector('.legend'), plot = gd.querySelector('.draglayer .nsewdrag');
   if (!legend || !plot || gd.layout.legend.orientation !== 'h') return null;
   return plot.getBoundingClientRect().top - legend.getBoundingClientRect().bottom;

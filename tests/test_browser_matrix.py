@@ -31,8 +31,10 @@ def choose(page: Page, label: str, option: str) -> None:
 
 
 def charts_hold_data(page: Page) -> None:
+    """Every chart the user sees holds data (the hidden one that loads Plotly early has none)."""
     empty = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(el => !(el.data && el.data.length)).length"
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(el => el.checkVisibility() && !(el.data && el.data.length)).length"
     )
     assert page.locator(".js-plotly-plot").count() > 0 and empty == 0
 

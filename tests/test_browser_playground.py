@@ -486,7 +486,7 @@ def test_a_link_for_students_hides_what_it_says_and_shows_its_title_as_text(page
     assert page.get_by_text("Contour only", exact=True).is_visible()
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert page.locator('[data-testid="stSidebarNav"], [data-testid="stTopNavLink"]').count() == 0  # locked
-    assert page.locator(".js-plotly-plot").count() == 1  # the contour alone
+    assert page.locator(".js-plotly-plot >> visible=true").count() == 1  # the contour alone
     assert page.evaluate("() => window.pwned === undefined")
     page.screenshot(path=str(ARTIFACTS_DIR / "playground-link-for-students.png"))
     assert_no_exception(page)
@@ -703,6 +703,59 @@ def test_a_keypress_draws_the_contour_in_a_run_of_its_own_and_the_other_views_fo
     expect(inspect).to_have_attribute("max", "510")
     expect(inspect).to_have_attribute("value", "510")
     assert "steps=510" in page.url
+    assert_no_exception(page)
+
+
+def _first_elements(events: list) -> list[str]:
+    """The kinds of the elements the first run that sends any sends, in order (a chart
+    component by its key; a run that a callback's rerun ended at once sends none)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    kinds: list[str] = []
+    for direction, frame in events:
+        if direction == "sent":
+            continue
+        message = ForwardMsg()
+        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        if message.WhichOneof("type") == "new_session" and kinds:
+            break
+        if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            kind = element.WhichOneof("type")
+            kinds.append(element.bidi_component.id.rsplit("pg_", 1)[-1] if kind == "bidi_component" else kind)
+    return kinds
+
+
+def test_a_first_view_loads_plotly_first_and_draws_the_contour_before_the_other_views(page: Page, app_url):
+    """A session's first run sends a hidden chart of Streamlit's before anything else (the
+    browser starts loading Plotly while the server runs the page), and the contour as the only
+    chart of ours; the other views come in a run the browser asks for once it has drawn the
+    contour. Nothing of the hidden chart shows, and a rerun of the page does not send it again."""
+    events: list = []
+    page.on(
+        "websocket",
+        lambda socket: (
+            socket.on("framereceived", lambda frame: events.append(("received", frame))),
+            socket.on("framesent", lambda frame: events.append(("sent", frame))),
+        ),
+    )
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
+    wait_for_app(page)
+    wait_idle(page)
+    first = _first_elements(events)
+    assert first[0] == "plotly_chart" and first.count("plotly_chart") == 1, first
+    runs = _runs(events)
+    assert [run["charts"] for run in runs[:2]] == [["contour"], ["loss", "distance", "eff", "inspect"]], runs
+    assert runs[1]["after_browser"], "the other views ran before the browser had drawn the contour"
+    assert page.locator(".js-plotly-plot >> visible=true").count() == 4 + 1  # and the step's chart
+    assert not page.locator(".st-key-optviz-preload").is_visible()
+    events.clear()
+    page.locator('[data-testid="stRadio"]').filter(has_text="Convention").get_by_text("pytorch").click()
+    wait_for_url(page, "conv")
+    wait_idle(page)
+    kinds = _first_elements(events)
+    # One run, the other views with the contour (unchanged charts go as references to the browser's copies).
+    assert "plotly_chart" not in kinds and {"contour", "player"} <= set(kinds), kinds
     assert_no_exception(page)
 
 

@@ -25,7 +25,7 @@ PAGES = {
 SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720), "390x844": (390, 844)}
 
 # One record per chart on the page, read from the SVG plotly drew.
-MEASURE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+MEASURE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => gd.checkVisibility()).map(gd => {
   const box = gd.getBoundingClientRect();
   const size = sel => [...gd.querySelectorAll(sel)].map(t => parseFloat(getComputedStyle(t).fontSize)).filter(v => v > 0);
   const fills = [...gd.querySelectorAll('.xtick text, .ytick text')].map(t => getComputedStyle(t).fill);

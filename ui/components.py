@@ -76,7 +76,7 @@ def code_url(name: str, source: str) -> str:
     """The URL of ``source`` as a JavaScript module on Streamlit's media server, added again in
     each run that mounts the component (the server keeps a file while a run refers to it).
     The URL names the code's content, so the browser imports a module once per page and a
-    new version under a new URL. Outside a running server (AppTest) nothing is served: ""."""
+    new version under a new URL. Without Streamlit's runtime (a script) nothing is served: ""."""
     if not runtime.exists():
         return ""
     return runtime.get_instance().media_file_mgr.add(_module(source), "text/javascript", f"optviz.code.{name}")
