@@ -641,6 +641,19 @@ def test_a_keypress_reruns_the_views_alone_and_a_full_rerun_sends_the_contour_fi
     assert_no_exception(page)
 
 
+def _traffic(page: Page) -> list:
+    """The page's websocket frames from now on, in order: ("received" or "sent", frame)."""
+    events: list = []
+    page.on(
+        "websocket",
+        lambda socket: (
+            socket.on("framereceived", lambda frame: events.append(("received", frame))),
+            socket.on("framesent", lambda frame: events.append(("sent", frame))),
+        ),
+    )
+    return events
+
+
 def _runs(events: list) -> list[dict]:
     """The websocket's traffic in order, cut into the server's runs: each run's charts (by key)
     and whether the browser sent anything between it and the run before it."""
@@ -676,14 +689,7 @@ def test_a_keypress_draws_the_contour_in_a_run_of_its_own_and_the_other_views_fo
     for the other views, and a second run sends them: the loss, the distance and the effective
     rate change, and the inspected step's slider reaches the new last step (it did not when the
     views' nested fragment sat in a container of the page's)."""
-    events: list = []
-    page.on(
-        "websocket",
-        lambda socket: (
-            socket.on("framereceived", lambda frame: events.append(("received", frame))),
-            socket.on("framesent", lambda frame: events.append(("sent", frame))),
-        ),
-    )
+    events = _traffic(page)
     page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
     wait_for_app(page)
     charts = page.locator(".js-plotly-plot")
@@ -731,14 +737,7 @@ def test_a_first_view_loads_plotly_first_and_draws_the_contour_before_the_other_
     browser starts loading Plotly while the server runs the page), and the contour as the only
     chart of ours; the other views come in a run the browser asks for once it has drawn the
     contour. Nothing of the hidden chart shows, and a rerun of the page does not send it again."""
-    events: list = []
-    page.on(
-        "websocket",
-        lambda socket: (
-            socket.on("framereceived", lambda frame: events.append(("received", frame))),
-            socket.on("framesent", lambda frame: events.append(("sent", frame))),
-        ),
-    )
+    events = _traffic(page)
     page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
     wait_for_app(page)
     wait_idle(page)
