@@ -384,6 +384,7 @@ def draw_scenario() -> None:
 
 prepare_controls()
 surface_name, convention, schedule_name = ss["pg_surface"], ss["pg_convention"], ss["pg_schedule"]
+schedule_preview = schedule_name != "constant" and not present  # η_t's curve in the sidebar
 surface_info = CATALOG[surface_name].info
 
 # ----- run ---------------------------------------------------------------------------------------
@@ -519,9 +520,15 @@ def rerun_views() -> None:
     after the last of them (README, "Instant"). A page without the contour reruns them together."""
     if not contour_wanted():
         st.rerun([CONTOUR, VIEWS])
-    ss[CHAIN] = ss.get(CHAIN, 0) + 1
+    next_chain()
     ss["pg_chain_pending"] = True
     st.rerun(CONTOUR)
+
+
+def next_chain() -> int:
+    """A new chain number (:func:`ui.charts.show`): the browser answers each number once."""
+    ss[CHAIN] = ss.get(CHAIN, 0) + 1
+    return ss[CHAIN]
 
 
 def first_view_chain() -> int:
@@ -533,9 +540,8 @@ def first_view_chain() -> int:
     drawn in the page's run."""
     if ss.get(VIEWS_DRAWN) or not contour_wanted() or not browser_answers():
         return 0
-    ss[CHAIN] = ss.get(CHAIN, 0) + 1
     ss[VIEWS_WAIT] = True
-    return ss[CHAIN]
+    return next_chain()
 
 
 def on_contour_drawn() -> None:
@@ -577,11 +583,10 @@ def contour_view(head, left) -> None:
 
 def draw_contour(left, state: PlaygroundState, scenario_json: str, chain: int) -> None:
     result = run_scenario(scenario_json)
+    scene = scene_name(state, result)
     # The race is offered with the contour: a first view's other views come in a later run, and
     # the export panel, drawn in the page's run, names the race in its title.
-    offer_race(
-        export_name("playground", "race", scene_name(state, result)), lambda: run_scenario(scenario_json), scenario_json
-    )
+    offer_race(export_name("playground", "race", scene), lambda: run_scenario(scenario_json), scenario_json)
     if contour_wanted():
         with left:
             show(
@@ -592,7 +597,7 @@ def draw_contour(left, state: PlaygroundState, scenario_json: str, chain: int) -
                     height=presentation_contour_height(screen_height("pg_player")) if present else None,
                     clickable=True, frames=False,
                 ),
-                "pg_contour", export_name("playground", "contour", scene_name(state, result)),
+                "pg_contour", export_name("playground", "contour", scene),
                 chain=chain, on_drawn=on_contour_drawn,
             )  # fmt: skip
     write_url(state)
@@ -637,7 +642,7 @@ def other_views(head, left, right) -> None:
     if current is None or ss.pop(VIEWS_WAIT, False):  # the places it writes in, kept (see contour_view)
         for place in (head, left, right, link_box):
             place.empty()
-        if current is not None and schedule_name != "constant" and not present:
+        if current is not None and schedule_preview:
             st.sidebar.empty()  # the schedule's preview
         return
     ss[VIEWS_DRAWN] = True
@@ -656,7 +661,7 @@ def other_views(head, left, right) -> None:
         return shown(view, only)
 
     link_for_students(state)
-    if schedule_name != "constant" and not present:
+    if schedule_preview:
         with st.sidebar:
             try:
                 sched = parse_schedule(state.schedule)

@@ -590,14 +590,20 @@ def test_a_changed_chart_is_redrawn_in_place_and_the_charts_code_is_fetched_once
     assert_no_exception(page)
 
 
-def _sent_order(frames: list) -> list[str]:
-    """What the server sent, in order: the contour, the page's title, and each element of the sidebar."""
+def _forward(frame):
+    """A websocket frame the server sent, decoded: Streamlit's ForwardMsg."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+    message = ForwardMsg()
+    message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+    return message
+
+
+def _sent_order(frames: list) -> list[str]:
+    """What the server sent, in order: the contour, the page's title, and each element of the sidebar."""
     order = []
     for frame in frames:
-        message = ForwardMsg()
-        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        message = _forward(frame)
         if message.WhichOneof("type") != "delta" or message.delta.WhichOneof("type") != "new_element":
             continue
         element = message.delta.new_element
@@ -657,15 +663,12 @@ def _traffic(page: Page) -> list:
 def _runs(events: list) -> list[dict]:
     """The websocket's traffic in order, cut into the server's runs: each run's charts (by key)
     and whether the browser sent anything between it and the run before it."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
     runs, sent = [], False
     for direction, frame in events:
         if direction == "sent":
             sent = True
             continue
-        message = ForwardMsg()
-        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        message = _forward(frame)
         kind = message.WhichOneof("type")
         if kind == "new_session" and (not runs or runs[-1]["charts"]):
             runs.append({"charts": [], "after_browser": sent})
@@ -716,14 +719,11 @@ def test_a_keypress_draws_the_contour_in_a_run_of_its_own_and_the_other_views_fo
 def _first_elements(events: list) -> list[str]:
     """The kinds of the elements the first run that sends any sends, in order (a chart
     component by its key; a run that a callback's rerun ended at once sends none)."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
     kinds: list[str] = []
     for direction, frame in events:
         if direction == "sent":
             continue
-        message = ForwardMsg()
-        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        message = _forward(frame)
         if message.WhichOneof("type") == "new_session" and kinds:
             break
         if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
@@ -735,9 +735,10 @@ def _first_elements(events: list) -> list[str]:
 
 def test_a_first_view_loads_plotly_first_and_draws_the_contour_before_the_other_views(page: Page, app_url):
     """A session's first run sends a hidden chart of Streamlit's before anything else (the
-    browser starts loading Plotly while the server runs the page) and our chart component in a
-    mode that draws nothing (its code loads beside Plotly), and the contour as the only chart; the other views come in a run the browser asks for once it has drawn the
-    contour. Nothing of the hidden chart shows, and a rerun of the page does not send it again."""
+    browser starts loading Plotly while the server runs the page), then our chart component in
+    a mode that draws nothing (its code loads beside Plotly), and the contour as the only chart;
+    the other views come in a run the browser asks for once it has drawn the contour. Nothing
+    of the hidden chart shows, and a rerun of the page does not send it again."""
     events = _traffic(page)
     page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
     wait_for_app(page)
