@@ -14,7 +14,7 @@ from optim_core.schedules import SCHEDULES, preview
 from optim_core.scrub import current_value, parse_target, targets
 from spec_strings import SpecError, format_spec, resolved
 from surfaces import CATALOG, make_surface, parse_surface_spec
-from ui.charts import browser_answers, export_name, offer_race, show, show_table
+from ui.charts import browser_answers, draw_first, export_name, offer_race, show, show_table
 from ui.compute import run_scenario, scrub_view, surface_grid, table_csv
 from ui.controls import explicit, hold, keyed, param_control, prepare_control, prepare_steps, steps_control
 from ui.figures import (
@@ -566,11 +566,15 @@ def contour_view(head, left) -> None:
     closed session for a while, and through its callbacks this script's globals, so a result
     held there would outlive the cache's budget and idle expiry."""
     current, problem = valid_state()
-    chain = ss[CHAIN] if ss.pop("pg_chain_pending", False) else first_view_chain() if current else 0
+    alone = ss.pop("pg_chain_pending", False)  # a run of the contour alone (rerun_views)
+    chain = ss[CHAIN] if alone else first_view_chain() if current else 0
     # A fragment may write in a container of the page only where it wrote in the page's last
     # run: the contour's place and the messages' are written in every run.
     if current is not None:
         draw_contour(left, *current, chain)
+        if alone and contour_wanted():
+            draw_first()  # the URL's change and the run's end wait until the browser draws it
+        write_url(current[0])
     elif contour_wanted():
         left.empty()
     box = head.empty()  # nothing on the screen while nothing is wrong
@@ -600,7 +604,6 @@ def draw_contour(left, state: PlaygroundState, scenario_json: str, chain: int) -
                 "pg_contour", export_name("playground", "contour", scene),
                 chain=chain, on_drawn=on_contour_drawn,
             )  # fmt: skip
-    write_url(state)
 
 
 def scrub_row(place, state: PlaygroundState, scenario_json: str, labels: list[str]) -> dict:

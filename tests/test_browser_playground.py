@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import urllib.parse
@@ -713,6 +714,44 @@ def test_a_keypress_draws_the_contour_in_a_run_of_its_own_and_the_other_views_fo
     expect(inspect).to_have_attribute("max", "510")
     expect(inspect).to_have_attribute("value", "510")
     assert "steps=510" in page.url
+    assert_no_exception(page)
+
+
+def test_a_keypress_sends_the_contour_ahead_of_the_url_and_the_runs_end(page: Page, app_url):
+    """In the contour's run of its own, what follows the contour (the URL's change, the run's
+    end, which has the browser render the whole page again) comes at least 30 ms after it, so
+    the browser draws the contour first (ui.charts.draw_first); sent together, they came within
+    2 ms. Times are the network's (Chromium's DevTools protocol), not the busy page's."""
+    frames: list = []
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.on(
+        "Network.webSocketFrameReceived",
+        lambda event: frames.append((event["timestamp"], base64.b64decode(event["response"]["payloadData"]))),
+    )
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
+    wait_for_app(page)
+    wait_idle(page)
+    for press in range(3):
+        frames.clear()
+        before = contour(page)
+        thumb = slider(page, "Steps")
+        thumb.focus()
+        thumb.press("ArrowRight")
+        wait_for_change(page, before)
+        wait_idle(page)
+        sent: dict[str, float] = {}
+        for at, frame in frames:
+            message = _forward(frame)
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.new_element.bidi_component.id.endswith("pg_contour"):
+                sent.setdefault("contour", at)
+            elif "contour" in sent and kind in ("page_info_changed", "script_finished"):
+                sent.setdefault(kind, at)
+        assert set(sent) == {"contour", "page_info_changed", "script_finished"}, sent
+        assert sent["page_info_changed"] - sent["contour"] >= 0.03, (press, sent)
+        assert sent["script_finished"] - sent["contour"] >= 0.03, (press, sent)
+    assert "steps=530" in page.url  # 500, and three presses of 10
     assert_no_exception(page)
 
 
