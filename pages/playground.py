@@ -299,9 +299,12 @@ def draw_controls() -> None:
             on_change=on_surface_change,
             format_func=lambda name: CATALOG[name].info.display_name,
         )
-        with st.expander("Surface parameters", expanded=surface_name == "custom"):
-            for param, key in surface_params(surface_name):
-                param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views)
+        with st.expander(
+            "Surface parameters", expanded=surface_name == "custom", key=f"pg_s_{surface_name}_panel", on_change="rerun"
+        ) as panel:
+            for param, key in surface_params(surface_name) if drawn(panel) else ():
+                param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views,
+                              persist_state="page")  # fmt: skip
     with controls_box, st.container(key="tut-start"):
         st.caption("Start point (or click the contour)")
         sx, sy = st.columns(2)
@@ -319,29 +322,9 @@ def draw_controls() -> None:
             name = ss[f"pg_run{rid}_name"]
             label = ss[f"pg_run{rid}_label"] or OPTIMIZERS[name].display_name
             # The title holds no value a control inside changes: a new title is a new (closed) panel.
-            with st.expander(label, key=f"pg_run{rid}_panel"):
-                keyed(
-                    st.selectbox,
-                    "optimizer",
-                    list(OPTIMIZERS),
-                    key=f"pg_run{rid}_name",
-                    on_change=on_optimizer_change,
-                    args=(rid,),
-                    format_func=lambda n: OPTIMIZERS[n].display_name,
-                )
-                if OPTIMIZERS[name].note:
-                    st.caption(OPTIMIZERS[name].note)
-                for param, key in run_params(rid, convention):
-                    param_control(param, key, param.default, label=param.doc, on_change=rerun_views)
-                keyed(
-                    st.text_input,
-                    "label",
-                    key=f"pg_run{rid}_label",
-                    max_chars=40,
-                    on_change=rerun_page,
-                    help="tells two runs of one optimizer apart",
-                )
-                st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
+            with st.expander(label, key=f"pg_run{rid}_panel", on_change="rerun") as panel:
+                if drawn(panel):
+                    run_panel(rid, name)
         if len(ss["pg_runs"]) < MAX_RUNS:
             add_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
             keyed(
@@ -369,6 +352,43 @@ def draw_controls() -> None:
             st.number_input, "Seed (noise, mini-batches)", int(SEED.low), int(SEED.high), key="pg_seed", step=1,
             on_change=rerun_views,
         )  # fmt: skip
+
+
+def drawn(panel) -> bool:
+    """Whether a panel of the sidebar's draws its controls: only while open. A closed panel's
+    controls were a third of the page's elements, and the browser renders every element again
+    whenever a run begins or ends (keypress to redrawn contour 5 ms faster without them). Their
+    values stay in the session meanwhile (``persist_state``). Without a browser (AppTest) every
+    panel draws its controls, as a page drawn for a test has no one to open them."""
+    return panel.open or not browser_answers()
+
+
+def run_panel(rid: int, name: str) -> None:
+    """The controls of run ``rid`` (optimizer ``name``), in its panel."""
+    keyed(
+        st.selectbox,
+        "optimizer",
+        list(OPTIMIZERS),
+        key=f"pg_run{rid}_name",
+        on_change=on_optimizer_change,
+        args=(rid,),
+        format_func=lambda n: OPTIMIZERS[n].display_name,
+        persist_state="page",
+    )
+    if OPTIMIZERS[name].note:
+        st.caption(OPTIMIZERS[name].note)
+    for param, key in run_params(rid, convention):
+        param_control(param, key, param.default, label=param.doc, on_change=rerun_views, persist_state="page")
+    keyed(
+        st.text_input,
+        "label",
+        key=f"pg_run{rid}_label",
+        max_chars=40,
+        on_change=rerun_page,
+        help="tells two runs of one optimizer apart",
+        persist_state="page",
+    )
+    st.button("Remove", key=f"pg_remove{rid}", on_click=on_remove_run, args=(rid,))
 
 
 def draw_scenario() -> None:

@@ -298,6 +298,52 @@ def test_a_function_undefined_at_its_start_is_a_message_beside_the_last_picture(
     assert "log" not in urllib.parse.unquote(page.url)  # the link keeps the last valid state
 
 
+def test_a_closed_run_panel_draws_no_controls_and_keeps_its_values(page: Page, app_url, browser):
+    """The sidebar's closed panels draw no controls (the browser renders every element again
+    whenever a run begins or ends). Opened, a run's panel shows its controls; a rate changed
+    there outlives the panel's closing: the next change (the steps) keeps it, in the picture
+    and in the URL, and the panel shows it when opened again."""
+    page.goto(url_with(app_url, {"surface": "booth", "opt": ["gd:lr=0.01", "adam:lr=0.1"]}))
+    wait_for_app(page)
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.locator('[data-testid="stSlider"]').count() == 1  # the steps alone
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text="Adam").first
+    panel.locator("summary").click()
+    rate = panel.locator('[data-testid="stSlider"]').first
+    expect(rate).to_be_visible()
+    assert sidebar.locator('[data-testid="stSlider"]').count() == 1 + 4  # η, β1, β2, ε
+    before = contour(page)
+    thumb = rate.locator('input[type="range"]')
+    thumb.focus()
+    thumb.press("ArrowRight")
+    wait_for_change(page, before)
+    page.wait_for_function("() => location.href.includes('adam%3Alr%3D0.15')", timeout=20_000)
+    panel.locator("summary").click()
+    expect(rate).to_be_hidden()
+    wait_idle(page)
+    expect(sidebar.locator('[data-testid="stSlider"]')).to_have_count(1)
+    before = contour(page)
+    steps = slider(page, "Steps")
+    steps.focus()
+    steps.press("ArrowRight")
+    wait_for_change(page, before)
+    query = wait_for_url(page, "steps")
+    assert query["opt"] == ["gd:lr=0.01", "adam:lr=0.15"] and query["steps"] == ["510"], query
+    wait_idle(page)
+    fresh = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:  # the picture is the URL's: the rate of the closed panel is in both
+        other = fresh.new_page()
+        other.goto(page.url)
+        wait_for_app(other)
+        assert contour(other) == contour(page)
+    finally:
+        fresh.close()
+    panel.locator("summary").click()
+    expect(rate).to_contain_text("0.15")
+    assert_no_exception(page)
+
+
 def test_the_3d_view_is_drawn_when_its_panel_is_opened(page: Page, app_url):
     page.goto(url_with(app_url, {"surface": "booth", "steps": "50"}))
     wait_for_app(page)
@@ -719,9 +765,10 @@ def test_a_keypress_draws_the_contour_in_a_run_of_its_own_and_the_other_views_fo
 
 def test_a_keypress_sends_the_contour_ahead_of_the_url_and_the_runs_end(page: Page, app_url):
     """In the contour's run of its own, what follows the contour (the URL's change, the run's
-    end, which has the browser render the whole page again) comes at least 30 ms after it, so
-    the browser draws the contour first (ui.charts.draw_first); sent together, they came within
-    2 ms. Times are the network's (Chromium's DevTools protocol), not the busy page's."""
+    end, which has the browser render the whole page again) comes well after it, so the
+    browser draws the contour first (ui.charts.draw_first: 60 ms, less the time the server
+    took to send the contour); sent together, they came within 2 ms (the server sends every
+    5 ms). Times are the network's (Chromium's DevTools protocol), not the busy page's."""
     frames: list = []
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -749,8 +796,8 @@ def test_a_keypress_sends_the_contour_ahead_of_the_url_and_the_runs_end(page: Pa
             elif "contour" in sent and kind in ("page_info_changed", "script_finished"):
                 sent.setdefault(kind, at)
         assert set(sent) == {"contour", "page_info_changed", "script_finished"}, sent
-        assert sent["page_info_changed"] - sent["contour"] >= 0.03, (press, sent)
-        assert sent["script_finished"] - sent["contour"] >= 0.03, (press, sent)
+        assert sent["page_info_changed"] - sent["contour"] >= 0.02, (press, sent)
+        assert sent["script_finished"] - sent["contour"] >= 0.02, (press, sent)
     assert "steps=530" in page.url  # 500, and three presses of 10
     assert_no_exception(page)
 

@@ -277,9 +277,11 @@ def show(figure, key: str, name: str, container=None, chain: int = 0, on_drawn=N
     return None
 
 
-# How long a fragment's run holds back what it would send after a chained chart (draw_first):
-# here the browser took the contour in, rendered it and drew it (Plotly.react) in 30-40 ms.
-DRAW_FIRST = 0.04  # seconds
+# How long a fragment's run holds back what it would send after a chained chart (draw_first).
+# Here the browser took the contour in, rendered it and drew it (Plotly.react) in 30-40 ms, and
+# the server's event loop sent the contour up to 25 ms after the run had handed it over (it
+# sends every 5 ms, when the script's thread lets it): 40 ms left 17 ms in a loaded test run.
+DRAW_FIRST = 0.06  # seconds
 
 
 def draw_first(seconds: float = DRAW_FIRST) -> None:
@@ -291,9 +293,12 @@ def draw_first(seconds: float = DRAW_FIRST) -> None:
     page again (every element leaves its "running" state: 10-13 ms of the Playground here),
     all before the contour's Plotly.react. Held back, they arrive while Plotly draws and are
     rendered after it: keypress to redrawn contour 116 -> 104 ms (median of 20, A/B, README).
-    Nothing waits for it: the browser's answer that the chart is drawn (the next run) comes
-    later. It waits as Streamlit's own cache waits in a run: a rerun or stop asked for
-    meanwhile ends it. Only in a fragment's run with a browser to draw; a full run goes on."""
+    The browser's answer that the chart is drawn (the next run, the other views) comes 45-55 ms
+    after the chart and may wait for the run's end, up to 15 ms. The hold waits as
+    Streamlit's cache waits in a run: a stop or a rerun of the page asked for meanwhile ends it
+    (a fragment's rerun, as always, waits for the run). Only in a fragment's run with a browser
+    to draw; a full run goes on.
+    """
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx(suppress_warning=True)

@@ -90,16 +90,19 @@ def linear_options(low: float, high: float) -> list[float]:
 MAX_SLIDER_INTEGERS = 1000
 
 
-def param_control(param: Param, key: str, default, label: str | None = None, container=st, on_change=None):
+def param_control(
+    param: Param, key: str, default, label: str | None = None, container=st, on_change=None, persist_state=None
+):
     """One control for ``param``; its current value comes from st.session_state[key].
 
     The control holds every value that the parameter's own range allows (the range the spec
     parser, links and files are checked against), so no accepted value can break it.
-    ``on_change``: a callback, as Streamlit's widgets take it.
+    ``on_change``: a callback, as Streamlit's widgets take it; ``persist_state``: how long the
+    value outlives runs that do not draw the control (Streamlit's option of that name).
     """
     label = label or param.name
     options = prepare_control(param, key, default)
-    common = {"key": key, "help": param.doc, "on_change": on_change}
+    common = {"key": key, "help": param.doc, "on_change": on_change, "persist_state": persist_state}
     if param.kind == "bool":
         return keyed(container.checkbox, label, **common)
     if param.kind == "choice":
