@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ui.launch import MALLOC_ARENAS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,6 +48,7 @@ def streamlit_server(log_path: Path, timeout: float = 90.0, script: str = "app.p
                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
             ],
             cwd=ROOT,
+            env={**os.environ, "MALLOC_ARENA_MAX": str(MALLOC_ARENAS)},  # as `make run` has it (ui/launch.py)
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
