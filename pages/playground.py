@@ -302,9 +302,10 @@ def draw_controls() -> None:
         with st.expander(
             "Surface parameters", expanded=surface_name == "custom", key=f"pg_s_{surface_name}_panel", on_change="rerun"
         ) as panel:
-            for param, key in surface_params(surface_name) if drawn(panel) else ():
-                param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views,
-                              persist_state="page")  # fmt: skip
+            if drawn(panel):
+                for param, key in surface_params(surface_name):
+                    param_control(param, key, param.default, label=f"{param.name}: {param.doc}", on_change=rerun_views,
+                                  persist_state="page")  # fmt: skip
     with controls_box, st.container(key="tut-start"):
         st.caption("Start point (or click the contour)")
         sx, sy = st.columns(2)
